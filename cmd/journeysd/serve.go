@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/journeys/journeys/httpapi"
+	"github.com/journeys/journeys/processor"
+	"github.com/journeys/journeys/processor/dispatch"
+	"github.com/journeys/journeys/processor/lrs"
+	"github.com/journeys/journeys/processor/outbox"
+	"github.com/journeys/journeys/state"
+)
+
+// serveConfig is everything `journeysd serve` is configured with.
+type serveConfig struct {
+	MongoURI      string
+	MongoDB       string
+	DataDir       string
+	Listen        string
+	MetricsListen string
+	AdminKey      string
+	AdminSecret   string
+	AdminOrg      string
+
+	CallbackTimeout      time.Duration
+	CallbackRetryWindow  time.Duration
+	CallbackConcurrency  int
+	CallbackSigningKey   string
+	CallbackAllowPrivate bool
+	CallbackAllow        string
+
+	BatchSize      int
+	OplogSize      int
+	ShutdownBudget time.Duration
+	LogLevel       string
+	LogFormat      string
+}
+
+func (c *serveConfig) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB URI of the LRS database (a replica set); empty runs on an embedded store in --data-dir")
+	fs.StringVar(&c.MongoDB, "mongo-db", "learninglocker_v2", "LRS database name")
+	fs.StringVar(&c.DataDir, "data-dir", "data", "directory for the state store (and the embedded LRS store)")
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the HTTP API")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "separate address for /metrics (empty: served on --listen)")
+	fs.StringVar(&c.AdminKey, "admin-key", "", "static admin API key (empty: generated once and kept in --data-dir)")
+	fs.StringVar(&c.AdminSecret, "admin-secret", "", "static admin API secret")
+	fs.StringVar(&c.AdminOrg, "admin-organisation", "", "organisation id (24 hex) the admin credential acts for (empty: generated once)")
+	fs.DurationVar(&c.CallbackTimeout, "callback-timeout", 10*time.Second, "timeout of one callback attempt")
+	fs.DurationVar(&c.CallbackRetryWindow, "callback-retry-window", 24*time.Hour, "how long a callback is retried before it is dead-lettered")
+	fs.IntVar(&c.CallbackConcurrency, "callback-concurrency", 16, "callback attempts in flight at most")
+	fs.StringVar(&c.CallbackSigningKey, "callback-signing-secret", "", "Standard Webhooks signing secret (whsec_<base64>); empty sends no signature")
+	fs.BoolVar(&c.CallbackAllowPrivate, "callback-allow-private", false, "allow callbacks to loopback, private and link-local addresses")
+	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
+	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
+	fs.IntVar(&c.OplogSize, "embedded-oplog-size", 0, "change events the embedded store keeps (0: its default); a reader further behind recalculates")
+	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal)")
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.register(fs)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	d, err := startDaemon(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "journeysd serving on http://%s (admin key %s)\n", d.Addr(), d.admin.Key)
+	return d.Wait()
+}
+
+// daemon is a running journeysd: state store, LRS, pipeline, dispatcher
+// and HTTP servers.
+type daemon struct {
+	log      *slog.Logger
+	cfg      serveConfig
+	store    *state.Store
+	lrs      *lrs.LRS
+	pipeline *processor.Pipeline
+	disp     *dispatch.Dispatcher
+	admin    adminCredential
+	ln       net.Listener
+	srv      *http.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errMu  sync.Mutex
+	err    error
+	done   chan struct{}
+}
+
+// startDaemon opens everything and starts serving. Wait blocks until ctx is
+// cancelled (or a part fails) and the daemon has shut down.
+func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemon, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	d := &daemon{log: log, cfg: cfg, done: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			d.close()
+		}
+	}()
+	var err error
+	if d.store, err = state.Open(filepath.Join(cfg.DataDir, "state"), state.Options{Logger: log.With("component", "pebble")}); err != nil {
+		return nil, err
+	}
+	if d.lrs, err = lrs.Open(ctx, lrs.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.MongoDB, MaxOplogSize: cfg.OplogSize}); err != nil {
+		return nil, err
+	}
+	if d.admin, err = loadAdmin(cfg); err != nil {
+		return nil, err
+	}
+	allow, err := parsePrefixes(cfg.CallbackAllow)
+	if err != nil {
+		return nil, err
+	}
+	if d.disp, err = dispatch.New(dispatch.Config{
+		Store:         d.store,
+		Timeout:       cfg.CallbackTimeout,
+		RetryWindow:   cfg.CallbackRetryWindow,
+		Concurrency:   cfg.CallbackConcurrency,
+		SigningSecret: cfg.CallbackSigningKey,
+		AllowPrivate:  cfg.CallbackAllowPrivate,
+		Allow:         allow,
+		Logger:        log.With("component", "dispatch"),
+	}); err != nil {
+		return nil, err
+	}
+	if d.pipeline, err = processor.NewPipeline(processor.PipelineConfig{
+		Store:            d.store,
+		DB:               d.lrs.DB,
+		Statements:       d.lrs.Config.Statements,
+		Journeys:         d.lrs.Config.Journeys,
+		ServerSideFilter: !d.lrs.Embedded,
+		BatchSize:        cfg.BatchSize,
+		OnDurable:        func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
+		Logger:           log.With("component", "pipeline"),
+	}); err != nil {
+		return nil, err
+	}
+	api, err := httpapi.New(d.apiConfig())
+	if err != nil {
+		return nil, err
+	}
+	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	d.srv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.cancel = cancel
+	d.goRun("pipeline", func() error { return d.pipeline.Run(runCtx) })
+	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
+	d.goRun("http", func() error {
+		if err := d.srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-runCtx.Done():
+		}
+		d.shutdown()
+	}()
+	ok = true
+	return d, nil
+}
+
+func (d *daemon) apiConfig() httpapi.Config {
+	c := httpapi.Config{
+		DB:       d.lrs.DB,
+		Journeys: d.lrs.Config.Journeys,
+		Clients:  d.lrs.Config.Clients,
+		Store:    d.store,
+		Admin: httpapi.Admin{
+			Key: d.admin.Key, Secret: d.admin.Secret,
+			Organisation: d.admin.Organisation, Store: d.admin.Store,
+		},
+		Ready:      d.ready,
+		Deliveries: d.disp,
+		Logger:     d.log.With("component", "http"),
+	}
+	if d.lrs.Embedded {
+		c.Ingest = func(ctx context.Context, p httpapi.Principal, body []byte) ([]string, error) {
+			return d.lrs.Ingest(ctx, p.Organisation, p.Store, body)
+		}
+	}
+	return c
+}
+
+func (d *daemon) ready(ctx context.Context) error {
+	if err := d.store.Healthy(); err != nil {
+		return fmt.Errorf("state store: %w", err)
+	}
+	if err := d.lrs.Ping(ctx); err != nil {
+		return fmt.Errorf("LRS database: %w", err)
+	}
+	return d.pipeline.Ready()
+}
+
+// Addr returns the API's listening address.
+func (d *daemon) Addr() string { return d.ln.Addr().String() }
+
+func (d *daemon) goRun(name string, f func() error) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := f(); err != nil {
+			d.log.Error("stopped on error", "component", name, "err", err)
+			d.errMu.Lock()
+			if d.err == nil {
+				d.err = fmt.Errorf("%s: %w", name, err)
+			}
+			d.errMu.Unlock()
+			d.cancel()
+		}
+	}()
+}
+
+// shutdown stops intake first (the HTTP server), then the pipeline (which
+// commits what it applied) and the dispatcher (which drains in-flight
+// callbacks within its bound), then closes the stores.
+func (d *daemon) shutdown() {
+	defer close(d.done)
+	d.log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.ShutdownBudget)
+	defer cancel()
+	if err := d.srv.Shutdown(ctx); err != nil {
+		d.log.Warn("http shutdown", "err", err)
+	}
+	d.cancel()
+	d.wg.Wait()
+	d.close()
+	d.log.Info("stopped")
+}
+
+func (d *daemon) close() {
+	if d.lrs != nil {
+		if err := d.lrs.Close(context.Background()); err != nil {
+			d.log.Warn("close LRS", "err", err)
+		}
+	}
+	if d.store != nil {
+		if err := d.store.Close(); err != nil {
+			d.log.Warn("close state store", "err", err)
+		}
+	}
+}
+
+// Wait blocks until the daemon stopped and returns why, if not asked to.
+func (d *daemon) Wait() error {
+	<-d.done
+	d.errMu.Lock()
+	defer d.errMu.Unlock()
+	return d.err
+}
+
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("--callback-allow: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "auto":
+		if f, ok := w.(*os.File); ok && isTerminal(f) {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: want text, json or auto, got %q", format)
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,37 @@
+// Package httpapi serves the journeys HTTP API (SPEC §3, §9) with Learning
+// Locker's conventions: the journeys collection as a models API
+// (/api/v2/journey) and a cursor-paginated connection API
+// (/api/connection/journey), read-only journey progress from the state
+// store, recalculation requests, funnels, callback deliveries, and, on the
+// embedded store, xAPI statement intake.
+//
+// # Writes go through the journeys collection
+//
+// The API never talks to the pipeline. It writes journey documents; the
+// daemon's change stream picks every write up at its position in the
+// stream. A recalculation request is a recalculateRequest field set on the
+// journey document, which the pipeline notices the same way.
+//
+// # Queries are evaluated in process
+//
+// List queries read the principal's organisation's journeys (an equality
+// query on organisation, the only query the database ever sees) and apply
+// filter, sort and pagination in process. Filters are compiled by
+// processor/cond, the engine that evaluates waypoint conditions, so they
+// have MongoDB semantics on both backends — including $regex, which the
+// embedded lungo engine lacks — and user input never reaches the database
+// driver. Sorting uses MongoDB's cross-type order (lungo's bsonkit), which
+// lets cursors address a position exactly: a range query pushed to the
+// database would skip documents whose sort field has another type. The
+// cost is reading an organisation's journeys per list request; journeys are
+// configuration, counted in hundreds, and the daemon holds all of them in
+// memory anyway.
+//
+// # Authentication and scoping
+//
+// Every /api and /data route needs HTTP Basic credentials: an LRS client's
+// api.basic_key and api.basic_secret, or the static admin credential.
+// Every read and write is scoped to the principal's organisation, and
+// another organisation's ids answer 404, exactly like ids that do not exist.
+// See Principal for what each scope allows.
+package httpapi

@@ -1,0 +1,111 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/journeys/journeys/processor/journey"
+)
+
+// apiError is an error with its HTTP response: a status, a message and,
+// for validation failures, the invalid fields.
+type apiError struct {
+	status int
+	msg    string
+	fields []journey.FieldError
+	// offset is the byte offset of a JSON syntax error in the body.
+	offset *int64
+	// authenticate asks for credentials (401).
+	authenticate bool
+}
+
+// Error implements error.
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.status, e.msg) }
+
+// errorBody is the JSON body of every error response (SPEC §9).
+type errorBody struct {
+	Message string               `json:"message"`
+	Errors  []journey.FieldError `json:"errors"`
+	// Offset locates a JSON syntax error in the request body.
+	Offset *int64 `json:"offset,omitempty"`
+}
+
+func errNotFound(msg string) *apiError {
+	return &apiError{status: http.StatusNotFound, msg: msg}
+}
+
+// errBadRequest reports one invalid request parameter or body field.
+func errBadRequest(field, msg string) *apiError {
+	return &apiError{
+		status: http.StatusBadRequest,
+		msg:    "invalid request: " + field + ": " + msg,
+		fields: []journey.FieldError{{Field: field, Message: msg}},
+	}
+}
+
+// fromDecodeError converts the journey decoders' errors to responses. The
+// field paths of a body's validation errors are those of the body.
+func fromDecodeError(err error) error {
+	var se *journey.SyntaxError
+	if errors.As(err, &se) {
+		return &apiError{status: http.StatusBadRequest, msg: se.Error(), offset: &se.Offset}
+	}
+	var ve *journey.ValidationError
+	if errors.As(err, &ve) {
+		return &apiError{status: http.StatusBadRequest, msg: ve.Error(), fields: ve.Errors}
+	}
+	return err
+}
+
+// writeError writes err as a JSON error response. An *apiError carries its
+// status; a cancelled request gets 499-style silence; anything else is an
+// internal failure, logged and answered with 500 (or 503 when the database
+// or store is unavailable) without its details.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			return // the client is gone; nobody reads the answer
+		}
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error"}
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errUnavailable) {
+			ae.status, ae.msg = http.StatusServiceUnavailable, "service unavailable"
+		}
+	}
+	if ae.authenticate {
+		w.Header().Set("WWW-Authenticate", `Basic realm="journeys", charset="UTF-8"`)
+	}
+	body := errorBody{Message: ae.msg, Errors: ae.fields, Offset: ae.offset}
+	if body.Errors == nil {
+		body.Errors = []journey.FieldError{}
+	}
+	writeJSON(w, ae.status, body)
+}
+
+// errUnavailable marks failures of a dependency (database, state store) that
+// the client may retry.
+var errUnavailable = errors.New("dependency unavailable")
+
+// writeJSON writes v as the JSON response body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Every response type here marshals; this is a programming error.
+		status = http.StatusInternalServerError
+		b = []byte(`{"message":"internal error: cannot encode response","errors":[]}`)
+	}
+	writeRawJSON(w, status, b)
+}
+
+// writeRawJSON writes an already encoded JSON body.
+func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n')) // a write error means the client is gone
+}

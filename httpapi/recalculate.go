@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+)
+
+// recalculate serves POST /api/v2/journey/:id/recalculate[?notify=true].
+//
+// It sets recalculateRequest {_id, notify, requestedAt} on the journey
+// document and marks recalculateStatus in progress; the pipeline sees the
+// new request id in the change stream and rebuilds the journey's progress,
+// sending callbacks for the completions it finds only when notify is true.
+// The answer is 202 with the journey's recalculateStatus.
+func (s *server) recalculate(w http.ResponseWriter, r *http.Request, rq *request) error {
+	id, err := objectID(rq.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	notify := false
+	if v := r.URL.Query().Get("notify"); v != "" {
+		if notify, err = strconv.ParseBool(v); err != nil {
+			return errBadRequest("notify", fmt.Sprintf("must be true or false, got %q", v))
+		}
+	}
+	ctx, p := r.Context(), rq.p
+	// Only an active journey is ever recalculated; marking an inactive one
+	// in progress would leave it so forever.
+	filter := append(inOrg(p, id), bson.E{Key: "isActive", Value: true})
+	update := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "recalculateRequest", Value: bson.D{
+			{Key: "_id", Value: primitive.NewObjectID()},
+			{Key: "notify", Value: notify},
+			{Key: "requestedAt", Value: s.nowMillis()},
+		}},
+		{Key: "recalculateStatus.inProgress", Value: true},
+	}}}
+	res, err := s.journeys.UpdateOne(ctx, filter, update)
+	if err != nil {
+		return fmt.Errorf("%w: request recalculation of journey %s: %w", errUnavailable, id.Hex(), err)
+	}
+	sj, err := s.findJourney(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return &apiError{status: http.StatusConflict, msg: "journey " + id.Hex() + " is not active: only active journeys are recalculated"}
+	}
+	w.Header().Set("Location", "/api/v2/journey/"+id.Hex())
+	writeJSON(w, http.StatusAccepted, sj.j.RecalculateStatus)
+	return nil
+}

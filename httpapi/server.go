@@ -1,0 +1,175 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/256dpi/lungo"
+	"github.com/julienschmidt/httprouter"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/state"
+)
+
+// DefaultMaxBody is the request body limit used when Config.MaxBody is zero.
+const DefaultMaxBody = 1 << 20
+
+// Config configures the API handler.
+type Config struct {
+	// DB is the LRS database: the embedded lungo engine or a real MongoDB
+	// wrapped by lungo.Connect. Required.
+	DB lungo.IDatabase
+	// Journeys and Clients are the collection names; empty selects
+	// "journeys" and "client".
+	Journeys, Clients string
+	// Store holds progress and deliveries; the API only reads it. Required.
+	Store *state.Store
+	// Admin is the static admin credential; an empty Key disables it.
+	Admin Admin
+	// MaxBody bounds request bodies in bytes; zero selects DefaultMaxBody.
+	MaxBody int64
+	// Ingest stores xAPI statements (embedded mode only) and returns their
+	// ids. Nil leaves POST /data/xAPI/statements unrouted. Its errors are
+	// mapped as documented on IngestError.
+	Ingest func(ctx context.Context, p Principal, body []byte) ([]string, error)
+	// Ready reports readiness for /readyz; nil is always ready.
+	Ready func(ctx context.Context) error
+	// Metrics is served at /metrics when non-nil.
+	Metrics http.Handler
+	// Deliveries replays dead-lettered callbacks; nil leaves the replay
+	// route unrouted.
+	Deliveries DeliveryControl
+	// Logger receives request failures; nil discards them.
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now. It dates writes.
+	Now func() time.Time
+}
+
+// Admin is the static admin credential. It authenticates as a principal of
+// Organisation with every scope; statements it ingests go to Store.
+type Admin struct {
+	Key, Secret  string
+	Organisation primitive.ObjectID
+	Store        primitive.ObjectID
+}
+
+// DeliveryControl replays dead-lettered callback deliveries. The callback
+// dispatcher implements it.
+type DeliveryControl interface {
+	// Replay moves the dead-lettered delivery id back to the outbox, to be
+	// sent again as soon as possible.
+	Replay(ctx context.Context, id string) error
+}
+
+// server holds the API's dependencies; its methods are the handlers.
+type server struct {
+	cfg      Config
+	journeys lungo.ICollection
+	auth     *authenticator
+	log      *slog.Logger
+	now      func() time.Time
+	routes   []route
+	router   *httprouter.Router
+	openapi  []byte
+}
+
+// New returns the API handler for cfg.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("httpapi: config: no database")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("httpapi: config: no state store")
+	}
+	if cfg.Admin.Key != "" && (cfg.Admin.Secret == "" || cfg.Admin.Organisation.IsZero()) {
+		return nil, errors.New("httpapi: config: the admin credential needs a secret and an organisation")
+	}
+	if cfg.Journeys == "" {
+		cfg.Journeys = "journeys"
+	}
+	if cfg.Clients == "" {
+		cfg.Clients = "client"
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &server{
+		cfg:      cfg,
+		journeys: cfg.DB.Collection(cfg.Journeys),
+		auth:     newAuthenticator(cfg.DB.Collection(cfg.Clients), cfg.Admin, cfg.Now),
+		log:      cfg.Logger,
+		now:      cfg.Now,
+	}
+	s.routes = s.routeTable()
+	doc, err := renderOpenAPI(s.routes)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	s.openapi = doc
+	s.router = s.newRouter()
+	return s.router, nil
+}
+
+// newRouter registers the route table on an httprouter.
+func (s *server) newRouter() *httprouter.Router {
+	r := httprouter.New()
+	r.RedirectTrailingSlash = false // a redirect would drop a POST body
+	r.RedirectFixedPath = false
+	for _, rt := range s.routes {
+		if rt.alias {
+			continue // served by the route sharing its pattern
+		}
+		r.Handle(rt.method, rt.pattern, s.handle(rt))
+	}
+	r.NotFound = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.writeError(w, req, errNotFound("no such route"))
+	})
+	r.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// httprouter has set the Allow header.
+		s.writeError(w, req, &apiError{status: http.StatusMethodNotAllowed, msg: "method " + req.Method + " not allowed"})
+	})
+	r.PanicHandler = func(w http.ResponseWriter, req *http.Request, v any) {
+		s.log.Error("panic serving request", "method", req.Method, "path", req.URL.Path, "panic", v)
+		s.writeError(w, req, fmt.Errorf("panic: %v", v))
+	}
+	return r
+}
+
+// handle adapts a route to httprouter: it authenticates and authorises the
+// request, then runs the handler and writes its error, if any.
+func (s *server) handle(rt route) httprouter.Handle {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		rq := &request{params: ps}
+		if rt.access != accessPublic {
+			p, err := s.auth.authenticate(r.Context(), r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if !p.allows(rt.access) {
+				s.writeError(w, r, &apiError{status: http.StatusForbidden, msg: "the credential's scopes do not allow this request"})
+				return
+			}
+			rq.p = p
+		}
+		if err := rt.h(w, r, rq); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// request carries what the router and the authentication established.
+type request struct {
+	p      *Principal // nil on public routes
+	params httprouter.Params
+}

@@ -1,0 +1,128 @@
+package cond
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/bson"
+)
+
+// Matcher is a compiled query. It is safe for concurrent use. Match
+// allocates nothing for equality, $in and $exists conditions.
+type Matcher struct {
+	root     andNode
+	required []Constraint
+}
+
+// Constraint is one indexable requirement of a query: every document the
+// query matches holds, at Path (with array traversal, as Path.Visit walks
+// it), a value equal to one of Values.
+type Constraint struct {
+	// Path is the dotted path as written in the query, e.g.
+	// "statement.verb.id".
+	Path string
+	// Values are the allowed values: strings, ObjectIds or booleans, whose
+	// BSON equality is byte equality of the value (a document symbol with
+	// the same text as a string value is also equal to it). The bytes are
+	// shared with the Matcher and must not be modified.
+	Values []bson.RawValue
+}
+
+// Compile compiles a query document. The query's bytes are copied; errors
+// are *Error values naming the offending operator and path.
+func Compile(query bson.Raw) (*Matcher, error) {
+	if err := validateDoc(query); err != nil {
+		return nil, &Error{Reason: "invalid BSON query document: " + err.Error()}
+	}
+	root, err := compileQuery(bytes.Clone(query))
+	if err != nil {
+		return nil, err
+	}
+	return &Matcher{root: root, required: required(root, nil)}, nil
+}
+
+// CompileString parses a MongoDB Extended JSON query string, canonical or
+// relaxed ({"$oid"}, {"$date": ISO-8601 string | {"$numberLong"}},
+// {"$numberLong"}, {"$numberInt"}, {"$numberDouble"}, {"$numberDecimal"},
+// {"$regularExpression": {"pattern", "options"}}, …), and compiles it.
+// The legacy {"$regex": "…", "$options": "…"} form stays an operator
+// document, which matches exactly like a regex value would.
+func CompileString(s string) (*Matcher, error) {
+	b := []byte(s)
+	// The driver's parser stops after the first value; checking plain JSON
+	// first rejects trailing garbage and reports where the syntax breaks.
+	var probe json.RawMessage
+	if err := json.Unmarshal(b, &probe); err != nil {
+		reason := "invalid JSON: " + err.Error()
+		if se, ok := err.(*json.SyntaxError); ok {
+			reason = fmt.Sprintf("invalid JSON at offset %d: %v", se.Offset, se)
+		}
+		return nil, &Error{Reason: reason}
+	}
+	if probe[0] != '{' {
+		return nil, &Error{Reason: "query must be a JSON object"}
+	}
+	var raw bson.Raw
+	if err := bson.UnmarshalExtJSON(b, false, &raw); err != nil {
+		return nil, &Error{Reason: "invalid Extended JSON: " + err.Error()}
+	}
+	return Compile(raw)
+}
+
+// Match reports whether doc satisfies the query, with MongoDB semantics.
+// A malformed doc is read up to the first malformed element.
+func (m *Matcher) Match(doc bson.Raw) bool { return m.root.match(doc) }
+
+// Required returns the equality constraints implied by the query's top
+// level: implicit equality, $eq, $in and $all, also inside a top-level
+// $and. Only constraints whose values are all strings, ObjectIds or
+// booleans are reported; an $in listing any other value (number, null,
+// regex, document, array…) yields none, as do $or, $nor, $not, $ne, $nin
+// and $elemMatch. The result is sound: a document without a matching value
+// at a constraint's path cannot match. The returned slices are the
+// caller's; the value bytes they point to are shared and must not be
+// modified.
+func (m *Matcher) Required() []Constraint {
+	out := make([]Constraint, len(m.required))
+	for i, c := range m.required {
+		out[i] = Constraint{Path: c.Path, Values: append([]bson.RawValue(nil), c.Values...)}
+	}
+	return out
+}
+
+// required collects the constraints of the conjunction n into out.
+func required(n andNode, out []Constraint) []Constraint {
+	for _, c := range n {
+		switch c := c.(type) {
+		case andNode:
+			out = required(c, out)
+		case *fieldNode:
+			if vals := requiredValues(c.p); len(vals) > 0 {
+				out = append(out, Constraint{Path: c.path.String(), Values: vals})
+			}
+		}
+	}
+	return out
+}
+
+// requiredValues returns the values one of which a value satisfying p must
+// equal, or nil when p does not restrict values to a set of strings,
+// ObjectIds and booleans.
+func requiredValues(p pred) []bson.RawValue {
+	var vals []value
+	switch p := p.(type) {
+	case *eqBytes:
+		vals = []value{p.val}
+	case *inPred:
+		if len(p.others) > 0 || len(p.regexes) > 0 {
+			return nil
+		}
+		vals = p.set.vals
+	}
+	out := make([]bson.RawValue, 0, len(vals))
+	for _, v := range vals {
+		out = append(out, bson.RawValue{Type: v.t, Value: v.data})
+	}
+	return out
+}

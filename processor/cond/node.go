@@ -1,0 +1,54 @@
+package cond
+
+// node is a compiled query or sub-query, evaluated against a whole
+// document's bytes.
+type node interface {
+	match(doc []byte) bool
+}
+
+// andNode matches when every child does; empty, it matches everything.
+type andNode []node
+
+func (n andNode) match(doc []byte) bool {
+	for _, c := range n {
+		if !c.match(doc) {
+			return false
+		}
+	}
+	return true
+}
+
+// orNode matches when any child does.
+type orNode []node
+
+func (n orNode) match(doc []byte) bool {
+	for _, c := range n {
+		if c.match(doc) {
+			return true
+		}
+	}
+	return false
+}
+
+// norNode matches when no child does.
+type norNode []node
+
+func (n norNode) match(doc []byte) bool { return !orNode(n).match(doc) }
+
+// notNode negates a whole field condition: $ne, $nin, $not and
+// $exists: false match when no value at the path satisfies the operator,
+// including when the path is missing.
+type notNode struct{ n node }
+
+func (n notNode) match(doc []byte) bool { return !n.n.match(doc) }
+
+// fieldNode matches when some value at path satisfies p.
+type fieldNode struct {
+	path Path
+	p    pred
+	leaf leafMode
+}
+
+func (n *fieldNode) match(doc []byte) bool {
+	return walk(doc, n.path.segs, n.leaf, n.p.test)
+}

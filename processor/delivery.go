@@ -1,0 +1,125 @@
+package processor
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/outbox"
+	"github.com/journeys/journeys/processor/progress"
+)
+
+// callbackBody is the JSON body of SPEC §8, shaped like Learning Locker's
+// journey callback.
+type callbackBody struct {
+	Owner       callbackOwner    `json:"owner"`
+	Attempt     callbackAttempt  `json:"attempt"`
+	Journey     *journey.Journey `json:"journey"`
+	CompletedAt string           `json:"completedAt"`
+}
+
+type callbackOwner struct {
+	TrackBy journey.TrackBy `json:"trackBy"`
+	Ident   map[string]any  `json:"ident"`
+}
+
+type callbackAttempt struct {
+	Waypoints   []callbackWaypoint `json:"waypoints"`
+	CompletedAt string             `json:"completedAt"`
+	IsCompleted bool               `json:"isCompleted"`
+}
+
+type callbackWaypoint struct {
+	Waypoint    string         `json:"waypoint"`
+	Order       float64        `json:"order"`
+	CompletedAt string         `json:"completedAt"`
+	IsCompleted bool           `json:"isCompleted"`
+	Statements  []StatementRef `json:"statements"`
+}
+
+// StatementRef is a statement that counted toward a waypoint, as served by
+// the API and sent in callbacks.
+type StatementRef struct {
+	Statement string `json:"statement"`
+	Timestamp string `json:"timestamp"`
+}
+
+// FormatTime formats Unix milliseconds as the API does: RFC 3339 in UTC with
+// milliseconds.
+func FormatTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// StatementRefs converts progress references to their API form.
+func StatementRefs(refs []progress.Ref) []StatementRef {
+	out := make([]StatementRef, len(refs))
+	for i, r := range refs {
+		out[i] = StatementRef{Statement: primitive.ObjectID(r.Statement).Hex(), Timestamp: FormatTime(r.Timestamp)}
+	}
+	return out
+}
+
+// OwnerIdent returns the API identity of an owner key, with the display
+// name for personas.
+func OwnerIdent(by journey.TrackBy, owner []byte, display string) (map[string]any, error) {
+	ident, err := journey.Ident(owner)
+	if err != nil {
+		return nil, err
+	}
+	if by == journey.TrackByPersona && display != "" {
+		ident["display"] = display
+	}
+	return ident, nil
+}
+
+// newDeliveries builds the deliveries of a completed attempt, one per active
+// callback outcome.
+func newDeliveries(c *journey.Compiled, owner []byte, rec *progress.Record, now time.Time) ([]outbox.Delivery, error) {
+	ident, err := OwnerIdent(c.TrackBy, owner, rec.Display)
+	if err != nil {
+		return nil, fmt.Errorf("owner identity: %w", err)
+	}
+	a := &rec.Attempt
+	body := callbackBody{
+		Owner:       callbackOwner{TrackBy: c.TrackBy, Ident: ident},
+		Journey:     c.Doc,
+		CompletedAt: FormatTime(a.CompletedAt),
+		Attempt: callbackAttempt{
+			CompletedAt: FormatTime(a.CompletedAt),
+			IsCompleted: true,
+		},
+	}
+	for i, w := range c.Waypoints {
+		wp := a.Waypoints[i]
+		body.Attempt.Waypoints = append(body.Attempt.Waypoints, callbackWaypoint{
+			Waypoint:    w.ID.Hex(),
+			Order:       w.Order,
+			CompletedAt: FormatTime(wp.CompletedAt),
+			IsCompleted: true,
+			Statements:  StatementRefs(wp.Refs),
+		})
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode callback body: %w", err)
+	}
+	out := make([]outbox.Delivery, 0, len(c.Outcomes))
+	for _, o := range c.Outcomes {
+		out = append(out, outbox.Delivery{
+			ID:            outbox.ID(c.ID, owner, a.Number, o.ID),
+			Journey:       c.ID,
+			Organisation:  c.Organisation,
+			Owner:         append([]byte(nil), owner...),
+			Attempt:       a.Number,
+			Outcome:       o.ID,
+			URL:           o.Callback,
+			Body:          raw,
+			CreatedAt:     now,
+			NextAttemptAt: now,
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,142 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/journeys/journeys/processor/outbox"
+)
+
+const (
+	// maxRedirects bounds the 307/308 redirects followed in one attempt.
+	maxRedirects = 5
+	// errorBodyLen is how much of an error response is kept in LastError,
+	// and drainLen how much more is read so the connection can be reused.
+	errorBodyLen = 256
+	drainLen     = 64 << 10
+)
+
+// newClient returns the HTTP client of the dispatcher.
+//
+// Each attempt is one retryablehttp request with RetryMax 0 and a
+// CheckRetry that never retries: retryablehttp's retries sleep inside the
+// request and are forgotten by a crash, while ours must be durable (the
+// outcome of each attempt is committed and the next one scheduled from the
+// store) and must not hold a concurrency slot while waiting. The library
+// still supplies the rewindable request body that a followed 307/308
+// redirect re-sends, and PassthroughErrorHandler hands transport errors
+// back unchanged for classify. Backoff and Retry-After are applied by the
+// scheduler (see backoff and retryAfter) because retryablehttp only
+// honours Retry-After on 429 and 503 and its backoff has no jitter.
+func newClient(cfg Config, g guard) *retryablehttp.Client {
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second, Control: g.control}
+	transport := &http.Transport{
+		// No proxy: through one, the dialled address would be the
+		// proxy's and the guard would not see the target.
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          cfg.Concurrency,
+		MaxIdleConnsPerHost:   cfg.PerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   cfg.Timeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &retryablehttp.Client{
+		HTTPClient: &http.Client{Transport: transport, CheckRedirect: checkRedirect},
+		RetryMax:   0,
+		CheckRetry: func(context.Context, *http.Response, error) (bool, error) {
+			return false, nil
+		},
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+}
+
+// checkRedirect follows only 307 and 308, which repeat the POST with its
+// body. For 301, 302 and 303 net/http would switch to a bodiless GET whose
+// 2xx would pass for a delivery, so those end the attempt with the 3xx
+// response, a permanent failure.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if s := req.Response.StatusCode; s != http.StatusTemporaryRedirect && s != http.StatusPermanentRedirect {
+		return http.ErrUseLastResponse
+	}
+	if len(via) > maxRedirects {
+		// A redirect loop is a misconfigured target, not a passing fault.
+		return fmt.Errorf("%w: more than %d redirects", errInvalidTarget, maxRedirects)
+	}
+	return nil
+}
+
+// answer is what one attempt got back.
+type answer struct {
+	status     int           // HTTP status, 0 when no response arrived
+	retryAfter time.Duration // from the Retry-After header
+	err        error         // why it failed; nil for 2xx
+}
+
+// post makes one attempt to deliver del. ts is the attempt's time: it is
+// sent as webhook-timestamp and an HTTP-date Retry-After is measured from
+// it.
+func (d *Dispatcher) post(ctx context.Context, del *outbox.Delivery, ts time.Time) answer {
+	u, err := url.Parse(del.URL)
+	if err != nil {
+		return answer{err: fmt.Errorf("%w: %w", errInvalidTarget, err)}
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return answer{err: fmt.Errorf("%w: %q is not an absolute http(s) URL", errInvalidTarget, del.URL)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, del.URL, []byte(del.Body))
+	if err != nil {
+		return answer{err: fmt.Errorf("%w: %w", errInvalidTarget, err)}
+	}
+	unix := ts.Unix()
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", "journeysd")
+	h.Set("webhook-id", del.ID)
+	h.Set("webhook-timestamp", strconv.FormatInt(unix, 10))
+	if d.signer != nil {
+		h.Set("webhook-signature", d.signer.sign(del.ID, unix, del.Body))
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			err = fmt.Errorf("no response within %s: %w", d.cfg.Timeout, err)
+		}
+		return answer{err: err}
+	}
+	defer resp.Body.Close()
+	a := answer{status: resp.StatusCode}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		a.retryAfter = retryAfter(resp.Header.Get("Retry-After"), ts)
+		a.err = statusError(resp)
+	}
+	// Reading the rest lets the connection serve the next attempt; a
+	// failure here does not change what the receiver answered.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLen))
+	return a
+}
+
+// statusError describes a non-2xx response: its status line and the start
+// of its body, which often says what the receiver objected to.
+func statusError(resp *http.Response) error {
+	buf := make([]byte, errorBodyLen)
+	n, _ := io.ReadFull(resp.Body, buf)
+	msg := "HTTP " + resp.Status
+	if body := strings.TrimSpace(strings.ToValidUTF8(string(buf[:n]), "\uFFFD")); body != "" {
+		msg += ": " + body
+	}
+	return errors.New(msg)
+}

@@ -1,0 +1,556 @@
+package processor
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync/atomic"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/processor/cond"
+	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/outbox"
+	"github.com/journeys/journeys/processor/progress"
+	"github.com/journeys/journeys/state"
+)
+
+// Engine turns stored statements into journey progress. It keeps the
+// compiled journeys and their candidate index, applies statements to
+// progress records held in a write-back cache, and writes everything a set
+// of statements changed — progress, archived attempts, fired markers,
+// deliveries due — together with the stream checkpoint in one state.Batch.
+//
+// An Engine is owned by one goroutine (the pipeline); it is not safe for
+// concurrent use, except for Stats.
+type Engine struct {
+	store     *state.Store
+	log       *slog.Logger
+	onDurable func([]outbox.Delivery)
+
+	journeys map[primitive.ObjectID]*live
+	orgs     map[primitive.ObjectID]*orgIndex
+	// stale lists organisations whose index must be rebuilt before the
+	// next statement: rebuilding lazily keeps loading n journeys linear.
+	stale map[primitive.ObjectID]bool
+
+	// Pending work since the last Commit.
+	batch   *state.Batch
+	dirty   map[string]*entry
+	order   []*entry
+	fired   map[string]bool // fired markers written in the pending batch
+	queued  []outbox.Delivery
+	pending int // statements applied since the last Commit
+
+	// Per-statement scratch, reused to keep the hot path allocation-free.
+	hdr       header
+	epoch     uint64
+	touched   []int32
+	keyBuf    []byte
+	ownerBuf  [2][]byte
+	ownerOK   [2]int8 // 0 unknown, 1 ok, -1 untracked
+	curOrg    *orgIndex
+	curPath   *pathIndex
+	visitFn   func(bson.RawValue) bool
+	curDoc    bson.Raw
+	curLive   *live
+	matchFn   func(int) bool
+	encodeBuf []byte
+
+	stats Stats
+}
+
+// live is the runtime state of one known journey.
+type live struct {
+	c        *journey.Compiled
+	rules    progress.Rules
+	required [][]cond.Constraint // per waypoint, from cond.Matcher.Required
+
+	// quietBefore suppresses callbacks for completions by statements stored
+	// (Unix ms) before it: those a recalculation finds in history.
+	quietBefore int64
+	// skip holds the statements a recalculation already applied that the
+	// stream may still deliver (see Pipeline.recalculate); nil when none.
+	skip map[primitive.ObjectID]struct{}
+
+	// Candidate bookkeeping for the statement being processed.
+	epoch   uint64
+	mask    uint64 // candidate waypoints (bit w for w < 64)
+	matched uint64 // evaluated and matched
+	checked uint64 // evaluated
+}
+
+// entry is a progress record in the write-back cache.
+type entry struct {
+	l       *live
+	owner   []byte
+	rec     progress.Record
+	changed bool
+}
+
+// Stats counts what the engine did. Fields are read with atomic loads by the
+// metrics collector while the pipeline writes them.
+type Stats struct {
+	// Processed counts statements handed to the engine.
+	Processed atomic.Uint64
+	// Malformed counts documents that are not well-formed statements.
+	Malformed atomic.Uint64
+	// Voided counts voided statements (skipped).
+	Voided atomic.Uint64
+	// Untracked counts (statement, journey) pairs skipped because the
+	// statement has no owner of the journey's tracking kind.
+	Untracked atomic.Uint64
+	// Matched counts (statement, journey) pairs where the statement counted.
+	Matched atomic.Uint64
+	// Completions counts completed attempts.
+	Completions atomic.Uint64
+	// Deliveries counts callback deliveries queued.
+	Deliveries atomic.Uint64
+}
+
+// Options configure an Engine.
+type Options struct {
+	// Logger receives the engine's logs; nil discards them.
+	Logger *slog.Logger
+	// OnDurable, when set, receives the deliveries queued by a Commit once
+	// that Commit is durable, so a dispatcher can send them at once.
+	OnDurable func([]outbox.Delivery)
+}
+
+// NewEngine returns an engine over store with no journeys.
+func NewEngine(store *state.Store, opts Options) *Engine {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		store:     store,
+		log:       log,
+		onDurable: opts.OnDurable,
+		journeys:  map[primitive.ObjectID]*live{},
+		orgs:      map[primitive.ObjectID]*orgIndex{},
+		stale:     map[primitive.ObjectID]bool{},
+		dirty:     map[string]*entry{},
+		fired:     map[string]bool{},
+	}
+	e.visitFn = e.visitValue
+	e.matchFn = e.matchWaypoint
+	return e
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return &e.stats }
+
+// Journey returns the compiled journey with id, if the engine knows it.
+func (e *Engine) Journey(id primitive.ObjectID) (*journey.Compiled, bool) {
+	l, ok := e.journeys[id]
+	if !ok {
+		return nil, false
+	}
+	return l.c, true
+}
+
+// Journeys returns the compiled journeys the engine knows, by id.
+func (e *Engine) Journeys() []*journey.Compiled {
+	out := make([]*journey.Compiled, 0, len(e.journeys))
+	for _, l := range e.journeys {
+		out = append(out, l.c)
+	}
+	sort.Slice(out, func(a, b int) bool { return string(out[a].ID[:]) < string(out[b].ID[:]) })
+	return out
+}
+
+// SetJourney adds or replaces a journey. Statements applied afterwards are
+// evaluated against c. Callbacks for completions by statements stored before
+// quietBefore (Unix ms) are suppressed; pass 0 to notify for all.
+//
+// SetJourney does not touch existing progress: when the version changed the
+// caller resets it (ResetJourney) and recalculates.
+func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
+	l := &live{
+		c:           c,
+		quietBefore: quietBefore,
+		rules:       progress.Rules{Sequential: c.Sequential, Repeatable: c.Repeatable},
+	}
+	for _, w := range c.Waypoints {
+		l.rules.Counts = append(l.rules.Counts, w.Count)
+		l.required = append(l.required, w.Matcher.Required())
+	}
+	// Cached records of the old definition keep their slot layout only if
+	// the waypoints are the same; entries are re-pointed at the new live.
+	for _, en := range e.order {
+		if en.l.c.ID == c.ID {
+			en.l = l
+		}
+	}
+	e.journeys[c.ID] = l
+	e.reindex(c.Organisation)
+}
+
+// SetSkip makes the engine ignore, for journey id, the statements in skip
+// (by _id); nil clears it.
+func (e *Engine) SetSkip(id primitive.ObjectID, skip map[primitive.ObjectID]struct{}) {
+	if l, ok := e.journeys[id]; ok {
+		l.skip = skip
+	}
+}
+
+// RemoveJourney forgets a journey and deletes its progress in the pending
+// batch. Deliveries already queued stay queued (SPEC §7).
+func (e *Engine) RemoveJourney(id primitive.ObjectID) {
+	l, ok := e.journeys[id]
+	if !ok {
+		return
+	}
+	e.dropCached(id)
+	e.pendingBatch().DeleteJourney(id)
+	delete(e.journeys, id)
+	e.reindex(l.c.Organisation)
+}
+
+// Suspend forgets a journey without touching its stored progress: it stops
+// advancing until SetJourney brings it back.
+func (e *Engine) Suspend(id primitive.ObjectID) {
+	l, ok := e.journeys[id]
+	if !ok {
+		return
+	}
+	delete(e.journeys, id)
+	e.reindex(l.c.Organisation)
+}
+
+// ResetJourney deletes a journey's progress and archived attempts in the
+// pending batch, keeping its fired markers, before a recalculation rebuilds
+// them.
+func (e *Engine) ResetJourney(id primitive.ObjectID) {
+	e.dropCached(id)
+	e.pendingBatch().ResetJourneyProgress(id)
+}
+
+func (e *Engine) dropCached(id primitive.ObjectID) {
+	kept := e.order[:0]
+	for _, en := range e.order {
+		if en.l.c.ID == id {
+			delete(e.dirty, e.entryKey(id, en.owner))
+			continue
+		}
+		kept = append(kept, en)
+	}
+	for i := len(kept); i < len(e.order); i++ {
+		e.order[i] = nil
+	}
+	e.order = kept
+}
+
+func (e *Engine) reindex(org primitive.ObjectID) { e.stale[org] = true }
+
+// refreshIndexes rebuilds the candidate indexes of stale organisations.
+func (e *Engine) refreshIndexes() {
+	for org := range e.stale {
+		e.buildIndex(org)
+	}
+	clear(e.stale)
+}
+
+func (e *Engine) buildIndex(org primitive.ObjectID) {
+	var js []*live
+	for _, l := range e.journeys {
+		if l.c.Organisation == org && l.c.Active && len(l.c.Waypoints) > 0 {
+			js = append(js, l)
+		}
+	}
+	if len(js) == 0 {
+		delete(e.orgs, org)
+		return
+	}
+	sort.Slice(js, func(a, b int) bool { return string(js[a].c.ID[:]) < string(js[b].c.ID[:]) })
+	e.orgs[org] = buildOrgIndex(js)
+}
+
+// Pending returns the number of statements applied since the last Commit.
+func (e *Engine) Pending() int { return e.pending }
+
+// Statement applies one stored statement document (an insert into the
+// statements collection) to every active journey it is eligible for.
+// Malformed, voided and untracked statements are counted and skipped; the
+// only errors are state store read failures.
+func (e *Engine) Statement(doc bson.Raw) error {
+	e.stats.Processed.Add(1)
+	e.pending++
+	if !readHeader(doc, &e.hdr) {
+		e.stats.Malformed.Add(1)
+		return nil
+	}
+	if e.hdr.voided {
+		e.stats.Voided.Add(1)
+		return nil
+	}
+	if len(e.stale) > 0 {
+		e.refreshIndexes()
+	}
+	oi := e.orgs[primitive.ObjectID(e.hdr.organisation)]
+	if oi == nil {
+		return nil
+	}
+	e.collect(oi, doc)
+	return e.applyTouched(oi, doc)
+}
+
+// StatementFor applies one stored statement to one journey only, as a
+// recalculation does while it rebuilds that journey from history.
+func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) error {
+	e.pending++
+	l, ok := e.journeys[id]
+	if !ok || !l.c.Active || len(l.c.Waypoints) == 0 {
+		return nil
+	}
+	if !readHeader(doc, &e.hdr) || e.hdr.voided || primitive.ObjectID(e.hdr.organisation) != l.c.Organisation {
+		return nil
+	}
+	e.epoch++
+	e.ownerOK = [2]int8{}
+	l.epoch, l.mask, l.checked, l.matched = e.epoch, ^uint64(0), 0, 0
+	return e.applyJourney(l, doc)
+}
+
+// collect marks the candidate waypoints of the statement in each touched
+// journey and lists the touched journeys in e.touched.
+func (e *Engine) collect(oi *orgIndex, doc bson.Raw) {
+	e.epoch++
+	e.touched = e.touched[:0]
+	e.ownerOK = [2]int8{}
+	e.curOrg = oi
+	for i := range oi.paths {
+		e.curPath = &oi.paths[i]
+		e.curPath.path.Visit(doc, e.visitFn)
+	}
+	for _, ref := range oi.always {
+		e.mark(ref)
+	}
+}
+
+func (e *Engine) visitValue(v bson.RawValue) bool {
+	switch v.Type {
+	case bsontype.String, bsontype.ObjectID, bsontype.Boolean:
+	default:
+		return true
+	}
+	e.keyBuf = append(append(e.keyBuf[:0], byte(v.Type)), v.Value...)
+	for _, ref := range e.curPath.values[string(e.keyBuf)] {
+		e.mark(ref)
+	}
+	return true
+}
+
+func (e *Engine) mark(ref wpRef) {
+	l := e.curOrg.journeys[ref.j]
+	if l.epoch != e.epoch {
+		l.epoch, l.mask, l.checked, l.matched = e.epoch, 0, 0, 0
+		e.touched = append(e.touched, ref.j)
+	}
+	if ref.w >= 64 {
+		l.mask = ^uint64(0)
+	} else {
+		l.mask |= 1 << uint(ref.w)
+	}
+}
+
+func (e *Engine) applyTouched(oi *orgIndex, doc bson.Raw) error {
+	for _, j := range e.touched {
+		if err := e.applyJourney(oi.journeys[j], doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyJourney applies the current statement (e.hdr, doc) to journey l,
+// whose candidate mask is set.
+func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
+	c := l.c
+	if e.hdr.hasLRS {
+		if !c.HasSource(primitive.ObjectID(e.hdr.lrsID)) {
+			return nil
+		}
+	} else if len(c.Sources) > 0 {
+		return nil
+	}
+	if l.skip != nil {
+		if _, ok := l.skip[primitive.ObjectID(e.hdr.id)]; ok {
+			return nil
+		}
+	}
+	e.curDoc, e.curLive = doc, l
+	// A statement that matches none of its candidate waypoints cannot count
+	// (sequential journeys only count a statement that matches the first
+	// incomplete waypoint), so the record is loaded only on a match.
+	any := false
+	for w := range c.Waypoints {
+		if e.matchWaypoint(w) {
+			any = true
+			break
+		}
+	}
+	if !any {
+		return nil
+	}
+	owner, ok := e.owner(c.TrackBy, doc)
+	if !ok {
+		e.stats.Untracked.Add(1)
+		return nil
+	}
+	en, err := e.load(l, owner)
+	if err != nil {
+		return err
+	}
+	s := progress.Stmt{ID: e.hdr.id, Stored: e.hdr.stored, Timestamp: e.hdr.timestamp}
+	fresh := en.rec.Attempt.Number == 0
+	eff := progress.Apply(&l.rules, &en.rec, s, e.matchFn)
+	if !eff.Changed {
+		return nil
+	}
+	if fresh && c.TrackBy == journey.TrackByPersona {
+		en.rec.Display = journey.PersonaDisplay(doc)
+	}
+	en.changed = true
+	e.stats.Matched.Add(1)
+	if eff.Completed {
+		return e.completed(en)
+	}
+	return nil
+}
+
+// matchWaypoint evaluates waypoint w of the current journey against the
+// current document once per statement; non-candidates never match.
+func (e *Engine) matchWaypoint(w int) bool {
+	l := e.curLive
+	if w >= 64 {
+		return l.mask == ^uint64(0) && l.c.Waypoints[w].Matcher.Match(e.curDoc)
+	}
+	bit := uint64(1) << uint(w)
+	if l.mask&bit == 0 {
+		return false
+	}
+	if l.checked&bit == 0 {
+		l.checked |= bit
+		if l.c.Waypoints[w].Matcher.Match(e.curDoc) {
+			l.matched |= bit
+		}
+	}
+	return l.matched&bit != 0
+}
+
+func (e *Engine) owner(by journey.TrackBy, doc bson.Raw) ([]byte, bool) {
+	i := 0
+	if by == journey.TrackByPersona {
+		i = 1
+	}
+	switch e.ownerOK[i] {
+	case 1:
+		return e.ownerBuf[i], true
+	case -1:
+		return nil, false
+	}
+	key, ok := journey.AppendOwnerKey(e.ownerBuf[i][:0], doc, by)
+	e.ownerBuf[i] = key
+	if ok {
+		e.ownerOK[i] = 1
+	} else {
+		e.ownerOK[i] = -1
+	}
+	return key, ok
+}
+
+func (e *Engine) entryKey(id primitive.ObjectID, owner []byte) string {
+	return string(e.appendEntryKey(id, owner))
+}
+
+func (e *Engine) appendEntryKey(id primitive.ObjectID, owner []byte) []byte {
+	e.keyBuf = append(append(e.keyBuf[:0], id[:]...), owner...)
+	return e.keyBuf
+}
+
+// load returns the cached record of (l, owner), reading it from the store on
+// a miss.
+func (e *Engine) load(l *live, owner []byte) (*entry, error) {
+	if en, ok := e.dirty[string(e.appendEntryKey(l.c.ID, owner))]; ok {
+		return en, nil
+	}
+	en := &entry{l: l, owner: append([]byte(nil), owner...)}
+	v, ok, err := e.store.Progress(l.c.ID, owner)
+	if err != nil {
+		return nil, fmt.Errorf("read progress of journey %s: %w", l.c.ID.Hex(), err)
+	}
+	if ok {
+		if err := en.rec.Decode(v); err != nil {
+			// A record we cannot read is rebuilt from scratch rather than
+			// stopping the pipeline; the loss is logged loudly.
+			e.log.Error("discarding undecodable progress record", "journey", l.c.ID.Hex(), "err", err)
+			en.rec = progress.Record{}
+		}
+	}
+	e.dirty[string(e.appendEntryKey(l.c.ID, owner))] = en
+	e.order = append(e.order, en)
+	return en, nil
+}
+
+// Commit writes every record changed since the last Commit, and checkpoint
+// when it is not nil, in one atomic batch, and waits until it is durable.
+// On error nothing of the pending work is kept: the caller must resume from
+// the store's checkpoint.
+func (e *Engine) Commit(checkpoint []byte) error {
+	b := e.pendingBatch()
+	for _, en := range e.order {
+		if en.changed {
+			e.encodeBuf = en.rec.AppendBinary(e.encodeBuf[:0])
+			b.PutProgress(en.l.c.ID, en.owner, e.encodeBuf)
+		}
+	}
+	if checkpoint != nil {
+		b.SetCheckpoint(checkpoint)
+	}
+	queued := e.queued
+	e.queued = nil
+	e.resetPending()
+	if b.Empty() {
+		return b.Close()
+	}
+	if err := b.Commit(); err != nil {
+		return fmt.Errorf("commit progress: %w", err)
+	}
+	if len(queued) > 0 && e.onDurable != nil {
+		e.onDurable(queued)
+	}
+	return nil
+}
+
+// Discard drops the pending work without writing it.
+func (e *Engine) Discard() error {
+	b := e.batch
+	e.queued = nil
+	e.resetPending()
+	if b == nil {
+		return nil
+	}
+	return b.Close()
+}
+
+func (e *Engine) resetPending() {
+	e.batch = nil
+	clear(e.dirty)
+	clear(e.fired)
+	for i := range e.order {
+		e.order[i] = nil
+	}
+	e.order = e.order[:0]
+	e.pending = 0
+}
+
+func (e *Engine) pendingBatch() *state.Batch {
+	if e.batch == nil {
+		e.batch = e.store.NewBatch()
+	}
+	return e.batch
+}

@@ -1,0 +1,126 @@
+package processor
+
+import (
+	"sort"
+
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/journeys/journeys/processor/cond"
+)
+
+// orgIndex is the candidate index of one organisation's active journeys. It
+// maps, per indexed path, each value a waypoint requires there to that
+// waypoint, so that a statement only evaluates the conditions of waypoints
+// it could possibly match: the work per statement follows the number of
+// waypoints that share its verb, object or type, not the number of journeys.
+//
+// Soundness rests on cond.Matcher.Required: a waypoint is indexed under one
+// of its required constraints, and a document that matches the waypoint
+// necessarily holds one of the constraint's values at the constraint's path,
+// so looking the document's values up finds it. Waypoints without an
+// indexable constraint are in always and are candidates for every statement.
+type orgIndex struct {
+	journeys []*live
+	paths    []pathIndex
+	always   []wpRef
+}
+
+type pathIndex struct {
+	name   string
+	path   cond.Path
+	values map[string][]wpRef // key: BSON type byte + value bytes
+}
+
+// wpRef names a waypoint: journey position in orgIndex.journeys and
+// waypoint position in its compiled (active) waypoints.
+type wpRef struct {
+	j, w int32
+}
+
+// lowSelectivity lists paths that every statement of an organisation tends
+// to share; a waypoint is indexed under them only as a last resort.
+var lowSelectivity = map[string]bool{
+	"organisation": true, "lrs_id": true, "voided": true, "active": true,
+	"statement.actor.objectType": true, "statement.object.objectType": true,
+	"statement.version": true,
+}
+
+// buildOrgIndex indexes journeys, which must all be active and belong to
+// one organisation. Each waypoint goes under the constraint whose path has
+// the most distinct required values across the organisation (the most
+// selective path), ties broken by fewer values, then by path name, so the
+// index is deterministic.
+func buildOrgIndex(journeys []*live) *orgIndex {
+	oi := &orgIndex{journeys: journeys}
+	distinct := map[string]map[string]struct{}{}
+	for _, l := range journeys {
+		for _, cs := range l.required {
+			for _, c := range cs {
+				set := distinct[c.Path]
+				if set == nil {
+					set = map[string]struct{}{}
+					distinct[c.Path] = set
+				}
+				for _, v := range c.Values {
+					set[valueKey(v)] = struct{}{}
+				}
+			}
+		}
+	}
+	byPath := map[string]*pathIndex{}
+	for ji, l := range journeys {
+		for wi, cs := range l.required {
+			ref := wpRef{j: int32(ji), w: int32(wi)}
+			best := -1
+			for ci, c := range cs {
+				if best < 0 || better(c, cs[best], distinct) {
+					best = ci
+				}
+			}
+			if best < 0 {
+				oi.always = append(oi.always, ref)
+				continue
+			}
+			c := cs[best]
+			pi := byPath[c.Path]
+			if pi == nil {
+				pi = &pathIndex{name: c.Path, path: cond.ParsePath(c.Path), values: map[string][]wpRef{}}
+				byPath[c.Path] = pi
+			}
+			for _, v := range c.Values {
+				k := valueKey(v)
+				refs := pi.values[k]
+				// A $in listing the same value twice must not make the
+				// waypoint a candidate twice.
+				if n := len(refs); n == 0 || refs[n-1] != ref {
+					pi.values[k] = append(refs, ref)
+				}
+			}
+		}
+	}
+	for _, pi := range byPath {
+		oi.paths = append(oi.paths, *pi)
+	}
+	sort.Slice(oi.paths, func(a, b int) bool { return oi.paths[a].name < oi.paths[b].name })
+	return oi
+}
+
+func better(a, b cond.Constraint, distinct map[string]map[string]struct{}) bool {
+	if la, lb := lowSelectivity[a.Path], lowSelectivity[b.Path]; la != lb {
+		return lb
+	}
+	if da, db := len(distinct[a.Path]), len(distinct[b.Path]); da != db {
+		return da > db
+	}
+	if len(a.Values) != len(b.Values) {
+		return len(a.Values) < len(b.Values)
+	}
+	return a.Path < b.Path
+}
+
+// valueKey is the index key of a value: its type byte then its encoded
+// bytes. Index values are strings, ObjectIds and booleans only, whose BSON
+// equality is byte equality.
+func valueKey(v bson.RawValue) string {
+	return string(append([]byte{byte(v.Type)}, v.Value...))
+}

@@ -1,0 +1,195 @@
+package lrs
+
+import (
+	"crypto/sha256"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+)
+
+// storedDocument returns the Learning Locker v2 statements document for a
+// shaped statement: the header fields journeysd reads first, the
+// "queriable" arrays xapi-service derives (agents, relatedAgents,
+// registrations, verbs, activities, relatedActivities), and the statement.
+//
+// Learning Locker inserts person: null and lets its persona service fill in
+// person and personaIdentifier later. Nothing does that for the embedded
+// store, so they are set here, deterministically: one persona per
+// organisation and actor identifier, displayed as the actor's name. A
+// statement whose actor has no identifier (an anonymous Group) gets none.
+func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, stored time.Time) []byte {
+	idx, dst := bsoncore.AppendDocumentStart(nil)
+	dst = bsoncore.AppendObjectIDElement(dst, "_id", primitive.NewObjectIDFromTimestamp(stored))
+	dst = bsoncore.AppendObjectIDElement(dst, "organisation", org)
+	dst = bsoncore.AppendObjectIDElement(dst, "lrs_id", store)
+	actor := documentOf(stmt.Lookup("actor"))
+	if ident, ok := actorIdent(actor); ok {
+		display, _ := actor.Lookup("name").StringValueOK()
+		if display == "" {
+			display = ident
+		}
+		pidx, p := bsoncore.AppendDocumentElementStart(dst, "person")
+		p = bsoncore.AppendObjectIDElement(p, "_id", derivedID("person", org, ident))
+		p = bsoncore.AppendStringElement(p, "display", display)
+		dst, _ = bsoncore.AppendDocumentEnd(p, pidx)
+		dst = bsoncore.AppendObjectIDElement(dst, "personaIdentifier", derivedID("personaIdentifier", org, ident))
+	}
+	dst = bsoncore.AppendBooleanElement(dst, "active", true)
+	dst = bsoncore.AppendBooleanElement(dst, "voided", false)
+	// Validation guarantees a parseable timestamp; shaping set it if absent.
+	ts, _ := time.Parse(time.RFC3339Nano, stmt.Lookup("timestamp").StringValue())
+	dst = bsoncore.AppendDateTimeElement(dst, "timestamp", ts.UnixMilli())
+	dst = bsoncore.AppendDateTimeElement(dst, "stored", stored.UnixMilli())
+
+	agents := objectAgents(nil, actor)
+	agents = objectAgents(agents, documentOf(stmt.Lookup("object")))
+	related := relatedAgents(nil, stmt)
+	related = objectAgents(related, documentOf(stmt.Lookup("authority")))
+	activities := activityIDs(nil, stmt.Lookup("object"))
+	relatedActs := relatedActivities(nil, stmt)
+	if sub, ok := subStatement(stmt); ok {
+		related = relatedAgents(related, sub)
+		relatedActs = relatedActivities(relatedActs, sub)
+	}
+	var registrations, verbs []string
+	if r, ok := stmt.Lookup("context", "registration").StringValueOK(); ok {
+		registrations = append(registrations, r)
+	}
+	verbs = append(verbs, stmt.Lookup("verb", "id").StringValue())
+
+	dst = appendStrings(dst, "agents", agents)
+	dst = appendStrings(dst, "relatedAgents", related)
+	dst = appendStrings(dst, "registrations", registrations)
+	dst = appendStrings(dst, "verbs", verbs)
+	dst = appendStrings(dst, "activities", activities)
+	dst = appendStrings(dst, "relatedActivities", relatedActs)
+	dst = bsoncore.AppendDocumentElement(dst, "statement", stmt)
+	dst, _ = bsoncore.AppendDocumentEnd(dst, idx)
+	return dst
+}
+
+// actorIdent returns the actor's identifier as Learning Locker writes it in
+// agents arrays (getActorIdent): the mbox, "homePage|name" for an account,
+// the openid or the mbox_sha1sum, in that order of preference.
+func actorIdent(actor bsoncore.Document) (string, bool) {
+	if s, ok := actor.Lookup("mbox").StringValueOK(); ok {
+		return s, true
+	}
+	if acc, ok := actor.Lookup("account").DocumentOK(); ok {
+		home, _ := acc.Lookup("homePage").StringValueOK()
+		name, _ := acc.Lookup("name").StringValueOK()
+		return home + "|" + name, true
+	}
+	for _, k := range [...]string{"openid", "mbox_sha1sum"} {
+		if s, ok := actor.Lookup(k).StringValueOK(); ok {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// derivedID returns a stable ObjectId for (kind, organisation, ident).
+func derivedID(kind string, org primitive.ObjectID, ident string) primitive.ObjectID {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write(org[:])
+	h.Write([]byte(ident))
+	var id primitive.ObjectID
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+// objectAgents adds the identifiers of an Agent, or of a Group and its
+// members, to set (getAgentsFromObject). Other objects add nothing.
+func objectAgents(set []string, obj bsoncore.Document) []string {
+	switch ot, _ := obj.Lookup("objectType").StringValueOK(); ot {
+	case "Agent":
+		if id, ok := actorIdent(obj); ok {
+			set = addUnique(set, id)
+		}
+	case "Group":
+		if id, ok := actorIdent(obj); ok {
+			set = addUnique(set, id)
+		}
+		if members, ok := obj.Lookup("member").ArrayOK(); ok {
+			vals, _ := members.Values()
+			for _, m := range vals {
+				if md, ok := m.DocumentOK(); ok {
+					set = objectAgents(set, md)
+				}
+			}
+		}
+	}
+	return set
+}
+
+// relatedAgents adds the agents of a statement or SubStatement: actor,
+// object, context team and instructor.
+func relatedAgents(set []string, stmt bsoncore.Document) []string {
+	set = objectAgents(set, documentOf(stmt.Lookup("actor")))
+	set = objectAgents(set, documentOf(stmt.Lookup("object")))
+	set = objectAgents(set, documentOf(stmt.Lookup("context", "team")))
+	return objectAgents(set, documentOf(stmt.Lookup("context", "instructor")))
+}
+
+// relatedActivities adds the activity ids of a statement or SubStatement:
+// its object and its context activities.
+func relatedActivities(set []string, stmt bsoncore.Document) []string {
+	set = activityIDs(set, stmt.Lookup("object"))
+	for _, kind := range contextActivityKinds() {
+		if arr, ok := stmt.Lookup("context", "contextActivities", kind).ArrayOK(); ok {
+			vals, _ := arr.Values()
+			for _, a := range vals {
+				set = activityIDs(set, a)
+			}
+		}
+	}
+	return set
+}
+
+// activityIDs adds the id of obj when it is an Activity.
+func activityIDs(set []string, obj bsoncore.Value) []string {
+	d := documentOf(obj)
+	if ot, _ := d.Lookup("objectType").StringValueOK(); ot == "Activity" {
+		if id, ok := d.Lookup("id").StringValueOK(); ok {
+			set = addUnique(set, id)
+		}
+	}
+	return set
+}
+
+// subStatement returns the statement's object when it is a SubStatement.
+func subStatement(stmt bsoncore.Document) (bsoncore.Document, bool) {
+	obj := documentOf(stmt.Lookup("object"))
+	ot, _ := obj.Lookup("objectType").StringValueOK()
+	return obj, ot == "SubStatement"
+}
+
+// documentOf returns v's document, or an empty one.
+func documentOf(v bsoncore.Value) bsoncore.Document {
+	if d, ok := v.DocumentOK(); ok {
+		return d
+	}
+	return bsoncore.Document{5, 0, 0, 0, 0}
+}
+
+// addUnique appends s to set unless present (lodash union keeps the first).
+func addUnique(set []string, s string) []string {
+	if slices.Contains(set, s) {
+		return set
+	}
+	return append(set, s)
+}
+
+// appendStrings appends an array of strings.
+func appendStrings(dst []byte, key string, ss []string) []byte {
+	idx, dst := bsoncore.AppendArrayElementStart(dst, key)
+	for i, s := range ss {
+		dst = bsoncore.AppendStringElement(dst, strconv.Itoa(i), s)
+	}
+	dst, _ = bsoncore.AppendArrayEnd(dst, idx)
+	return dst
+}

@@ -1,0 +1,57 @@
+// Package source tails the LRS database through one change stream and hands
+// the pipeline the events that matter to journeysd: inserts into the
+// statements collection and every change to the journeys collection.
+//
+// # One stream, one position
+//
+// A Source watches the whole LRS database (not two collections) so that
+// statements and journey edits arrive in a single total order: a journey
+// edit takes effect exactly at its position among the statements (SPEC §2,
+// §7). Every Event carries the resume token just after it; the pipeline
+// stores that token in the same atomic commit as the effects of the event,
+// and hands it back to Open after a restart, so the stream neither skips
+// nor repeats events across restarts. Tokens are opaque BSON documents;
+// they are only meaningful to the database that issued them.
+//
+// Open with a nil token starts at the current end of the stream, and does
+// so before it returns: every change made after Open returns is delivered,
+// even if the stream has to be reopened before the first one. On MongoDB
+// the position is the post-batch resume token of the opening aggregate
+// (MongoDB 4.0.7 and later send one); on the embedded lungo engine it is
+// the engine's clock at Open, which stamps every change it makes.
+//
+// Changes the Source reads but does not return (KindIgnore) still move its
+// position. While it sees nothing else it returns a KindCheckpoint event
+// carrying the newer token now and then, so that the pipeline can commit
+// it: a checkpoint left far behind during a quiet spell would otherwise
+// fall out of the oplog window and force a full recalculation on restart.
+//
+// # Failures
+//
+// Transient failures (network errors, elections, resumable server errors)
+// are handled inside Next: the driver first resumes the stream itself; if
+// that fails, the Source reopens it after the last event it read, waiting
+// a capped, jittered exponential backoff between attempts, logging each one
+// and counting them in Stats. Ready reports false meanwhile.
+//
+// When the resume point no longer exists — the oplog rolled past it
+// (MongoDB ChangeStreamHistoryLost, lungo's ErrLostOplogPosition) or the
+// token is unknown or malformed — Next and Open return an error wrapping
+// ErrHistoryLost. Nothing can recover the missed changes from the stream:
+// the pipeline recalculates every active journey from the stored
+// statements and opens a new Source with a nil token.
+//
+// An invalidate event (the database was dropped) is returned as
+// KindInvalidate, logged, and followed by a fresh stream started after it;
+// it is never an error, so a dropped database cannot cause a crash loop.
+//
+// # Filtering
+//
+// Classify decides what an event means, on the raw BSON, without decoding
+// it. Against MongoDB the Source can also send Pipeline, the server-side
+// equivalent of Classify, so that unrelated changes never cross the
+// network; Classify still runs on what arrives. The embedded lungo engine
+// cannot filter a change stream (its Watch panics on a non-empty
+// pipeline), so there every change of the database is read and classified
+// in Go.
+package source

@@ -1,0 +1,445 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/256dpi/lungo"
+	"github.com/256dpi/lungo/bsonkit"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// Config configures a Source. Zero durations and empty names take the
+// documented defaults.
+type Config struct {
+	// DB is the LRS database: the embedded lungo engine's, or a MongoDB
+	// database reached through lungo.Connect.
+	DB lungo.IDatabase
+	// Statements and Journeys name the collections that matter.
+	// Defaults: "statements", "journeys".
+	Statements, Journeys string
+	// ServerSideFilter sends Pipeline with the stream so that MongoDB drops
+	// unrelated changes before they cross the network. It must be false
+	// for the embedded engine, which cannot filter streams; Open rejects
+	// it there.
+	ServerSideFilter bool
+	// Logger receives failures, reconnects and invalidations; nil discards
+	// them.
+	Logger *slog.Logger
+	// MinBackoff and MaxBackoff bound the wait before reopening a failed
+	// stream: MinBackoff doubles with every consecutive failure up to
+	// MaxBackoff, and each wait is drawn uniformly from its upper half so
+	// that several daemons do not reconnect in lockstep. Defaults: 100ms,
+	// 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// CheckpointInterval is the least time between two KindCheckpoint
+	// events. Default: 1 minute.
+	CheckpointInterval time.Duration
+}
+
+// Stats counts what a Source did since Open.
+type Stats struct {
+	// Events counts events returned by Next and TryNext, checkpoints
+	// excluded.
+	Events uint64
+	// Ignored counts change events read and classified KindIgnore.
+	Ignored uint64
+	// Failures counts transient failures of the stream (each one is
+	// followed by a reopen attempt).
+	Failures uint64
+	// Reconnects counts streams successfully reopened after a failure, an
+	// invalidation or a read cut short by its context.
+	Reconnects uint64
+	// HistoryLost counts errors wrapping ErrHistoryLost.
+	HistoryLost uint64
+	// Invalidates counts invalidate events.
+	Invalidates uint64
+}
+
+// Source is one change stream over the LRS database that survives
+// transient failures. Next, TryNext and Close must be called from one
+// goroutine; Ready and Stats are safe for concurrent use.
+type Source struct {
+	cfg      Config
+	log      *slog.Logger
+	db       string // cfg.DB.Name(), for Classify
+	embedded bool
+
+	stream lungo.IChangeStream // nil after a failure until reopened
+	// token is the position after the last change read, ignored ones
+	// included: where a reopened stream starts. nil until known.
+	token bson.Raw
+	// startAt is where an embedded stream opened without a token starts:
+	// the engine's clock at Open. A stream reopened before any change was
+	// read starts there again, so nothing made after Open is missed.
+	startAt  *primitive.Timestamp
+	advanced bool      // token moved past ignored changes since the last event returned
+	lastCkpt time.Time // when the last KindCheckpoint was returned
+	failures int       // consecutive failures, for the backoff
+	opened   bool      // a stream was open before: later opens are reconnects
+	closed   bool
+
+	ready                                          atomic.Bool
+	events, ignored, failed, reconnects, lost, inv atomic.Uint64
+}
+
+// errClosed is returned by Next and TryNext after Close.
+var errClosed = errors.New("source: closed")
+
+// errStreamEnded stands for a stream that stopped without an error: the
+// server closed the cursor, or the embedded engine was closed.
+var errStreamEnded = errors.New("change stream ended")
+
+// Open opens a change stream over cfg.DB that starts just after the change
+// resumeAfter names (a token from Event.Token), or at the current end of
+// the stream when resumeAfter is nil. In both cases the position is fixed
+// when Open returns: no later change is missed.
+//
+// Transient failures are retried with backoff until ctx is done. Open
+// returns an error wrapping ErrHistoryLost when resumeAfter can no longer
+// be resumed from, ctx's error, or any other failure wrapped with context.
+func Open(ctx context.Context, cfg Config, resumeAfter bson.Raw) (*Source, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("source: Config.DB is nil")
+	}
+	_, embedded := cfg.DB.(*lungo.Database)
+	if embedded && cfg.ServerSideFilter {
+		return nil, errors.New("source: ServerSideFilter is not supported by the embedded engine")
+	}
+	cfg = cfg.withDefaults()
+	s := &Source{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		db:       cfg.DB.Name(),
+		embedded: embedded,
+		token:    bytes.Clone(resumeAfter),
+		lastCkpt: time.Now(),
+	}
+	if embedded && resumeAfter == nil {
+		// lungo stamps its events with this same in-process clock.
+		now := bsonkit.Now()
+		s.startAt = &now
+	}
+	if err := s.connect(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// withDefaults returns c with its zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.Statements == "" {
+		c.Statements = "statements"
+	}
+	if c.Journeys == "" {
+		c.Journeys = "journeys"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = 100 * time.Millisecond
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 30 * time.Second
+	}
+	c.MaxBackoff = max(c.MaxBackoff, c.MinBackoff)
+	if c.CheckpointInterval <= 0 {
+		c.CheckpointInterval = time.Minute
+	}
+	return c
+}
+
+// Next returns the next event, waiting for one as long as ctx allows.
+// Transient failures are retried inside (see the package documentation).
+// The error wraps ErrHistoryLost when the stream cannot continue, is ctx's
+// error when ctx ends, or is a permanent failure wrapped with context.
+// After an error other than ErrHistoryLost, Next may be called again: it
+// reopens the stream after the last change read.
+func (s *Source) Next(ctx context.Context) (Event, error) {
+	if s.closed {
+		return Event{}, errClosed
+	}
+	for {
+		if s.stream == nil {
+			if err := s.connect(ctx); err != nil {
+				return Event{}, err
+			}
+		}
+		ev, ok, err := s.read(ctx, true)
+		if err != nil || ok {
+			return ev, err
+		}
+	}
+}
+
+// TryNext returns the next event if one is available without waiting: on
+// the embedded engine, any change already made; on MongoDB, any event left
+// in the batch the last read received (TryNext never waits on the
+// network). ok is false when there is none, or while the stream is down
+// after a transient failure (the next Next reopens it). Errors are those of
+// Next.
+func (s *Source) TryNext(ctx context.Context) (ev Event, ok bool, err error) {
+	if s.closed {
+		return Event{}, false, errClosed
+	}
+	if s.stream == nil {
+		return Event{}, false, nil
+	}
+	return s.read(ctx, false)
+}
+
+// Ready reports whether the stream is open: false before Open returns,
+// while reopening after a failure, and after Close. For readiness probes.
+func (s *Source) Ready() bool { return s.ready.Load() }
+
+// Stats returns the counters.
+func (s *Source) Stats() Stats {
+	return Stats{
+		Events:      s.events.Load(),
+		Ignored:     s.ignored.Load(),
+		Failures:    s.failed.Load(),
+		Reconnects:  s.reconnects.Load(),
+		HistoryLost: s.lost.Load(),
+		Invalidates: s.inv.Load(),
+	}
+}
+
+// Close closes the stream. Further calls to Next and TryNext fail; Close
+// itself may be called again.
+func (s *Source) Close(ctx context.Context) error {
+	s.closed = true
+	s.ready.Store(false)
+	if s.stream == nil {
+		return nil
+	}
+	err := s.stream.Close(ctx)
+	s.stream = nil
+	if err != nil {
+		return fmt.Errorf("source: close change stream: %w", err)
+	}
+	return nil
+}
+
+// connect opens the stream at s.token, waiting the backoff first after a
+// failure and retrying transient failures until ctx ends.
+func (s *Source) connect(ctx context.Context) error {
+	for {
+		if s.failures > 0 {
+			if err := sleep(ctx, s.backoff()); err != nil {
+				return err
+			}
+		}
+		err := s.watch(ctx)
+		if err == nil {
+			if s.opened {
+				s.reconnects.Add(1)
+				s.log.Info("source: change stream reopened", "resumed", s.token != nil)
+			}
+			s.opened = true
+			s.ready.Store(true)
+			return nil
+		}
+		if err := s.fail(ctx, err); err != nil {
+			return err
+		}
+	}
+}
+
+// watch opens the change stream at s.token (just after it; at the current
+// end when nil).
+func (s *Source) watch(ctx context.Context) error {
+	// updateLookup: a journey update event then carries the whole journey.
+	// The embedded engine ignores the option and always sends it.
+	opts := options.ChangeStream().SetFullDocument(options.UpdateLookup)
+	switch {
+	case s.token != nil:
+		// startAfter rather than resumeAfter: it also accepts the token of
+		// an invalidate event, which is where a stream reopens after one.
+		opts.SetStartAfter(s.token)
+	case s.startAt != nil:
+		opts.SetStartAtOperationTime(s.startAt)
+	}
+	pipeline := mongo.Pipeline{}
+	if s.cfg.ServerSideFilter {
+		pipeline = Pipeline(s.cfg.Statements, s.cfg.Journeys)
+	}
+	cs, err := s.cfg.DB.Watch(ctx, pipeline, opts)
+	if err != nil {
+		return fmt.Errorf("open change stream: %w", err)
+	}
+	s.stream = cs
+	if s.token == nil {
+		// MongoDB (4.0.7+) returns a post-batch resume token with the
+		// opening aggregate: the position is known before any event. The
+		// embedded engine has none; startAt stands in for it.
+		s.token = bytes.Clone(cs.ResumeToken())
+	}
+	return nil
+}
+
+// read returns the next event of the open stream, waiting for one if block
+// is set. ok is false when there is none (only if !block) or when the
+// stream failed transiently (err nil, s.stream nil).
+func (s *Source) read(ctx context.Context, block bool) (Event, bool, error) {
+	for {
+		if !s.poll(ctx, block) {
+			err := s.stream.Err()
+			// A stream that stops without an error has ended: the embedded
+			// engine was closed, or the server closed the cursor.
+			if err == nil && ((s.embedded && block) || (!s.embedded && s.stream.ID() == 0)) {
+				err = errStreamEnded
+			}
+			if err != nil {
+				return Event{}, false, s.fail(ctx, err)
+			}
+			s.failures = 0
+			// An empty getMore still moves MongoDB's post-batch resume
+			// token past the changes the server filtered out.
+			if t := s.stream.ResumeToken(); t != nil && !bytes.Equal(t, s.token) {
+				s.token = bytes.Clone(t)
+				s.advanced = true
+			}
+			if ev, ok := s.checkpoint(); ok || !block {
+				return ev, ok, nil
+			}
+			continue
+		}
+		s.failures = 0
+		var raw bson.Raw
+		if err := s.stream.Decode(&raw); err != nil {
+			return Event{}, false, s.fail(ctx, fmt.Errorf("decode change event: %w", err))
+		}
+		p := scan(raw)
+		kind := p.classify(s.db, s.cfg.Statements, s.cfg.Journeys)
+		ev := p.event(kind)
+		switch kind {
+		case KindIgnore:
+			s.ignored.Add(1)
+			s.token, s.advanced = ev.Token, true
+			if ev, ok := s.checkpoint(); ok {
+				return ev, true, nil
+			}
+			continue
+		case KindInvalidate:
+			s.invalidate(ctx, &ev)
+		default:
+			s.token = ev.Token
+		}
+		s.advanced = false
+		s.events.Add(1)
+		return ev, true, nil
+	}
+}
+
+// poll advances the stream. On MongoDB even a blocking read is one getMore
+// (which the server holds for up to its await time, 1s by default), so
+// that read regains control to note the post-batch resume token.
+func (s *Source) poll(ctx context.Context, block bool) bool {
+	switch {
+	case s.embedded && block:
+		return s.stream.Next(ctx)
+	case !s.embedded && !block && s.stream.RemainingBatchLength() == 0:
+		return false
+	}
+	return s.stream.TryNext(ctx)
+}
+
+// checkpoint returns a KindCheckpoint event when the position moved past
+// ignored changes and CheckpointInterval has passed since the last one.
+func (s *Source) checkpoint() (Event, bool) {
+	if !s.advanced || s.token == nil || time.Since(s.lastCkpt) < s.cfg.CheckpointInterval {
+		return Event{}, false
+	}
+	s.advanced = false
+	s.lastCkpt = time.Now()
+	return Event{Kind: KindCheckpoint, Token: s.token}, true
+}
+
+// invalidate handles an invalidate event: the stream is over, and the next
+// read reopens it just after the event.
+func (s *Source) invalidate(ctx context.Context, ev *Event) {
+	s.inv.Add(1)
+	if s.embedded {
+		// lungo's invalidate token ({ts: "drop"}) names no oplog entry and
+		// cannot be resumed from. Reopening after the change before it (the
+		// dropDatabase) is equivalent there: lungo invalidates only when it
+		// reads that entry, so a stream started after it does not repeat
+		// the invalidation.
+		ev.Token = s.token
+	} else {
+		s.token = ev.Token
+	}
+	s.log.Warn("source: change stream invalidated (the LRS database was dropped); reopening after the invalidation",
+		"database", s.db)
+	s.closeStream(ctx)
+}
+
+// fail closes the failed stream and decides what err means: nil for a
+// transient failure (the caller reopens), otherwise the error to return.
+func (s *Source) fail(ctx context.Context, err error) error {
+	s.closeStream(ctx)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	switch classify(err, s.embedded) {
+	case historyLost:
+		s.lost.Add(1)
+		s.log.Error("source: change stream cannot resume: history lost", "error", err)
+		return fmt.Errorf("%w: %w", ErrHistoryLost, err)
+	case permanent:
+		return fmt.Errorf("source: %w", err)
+	}
+	s.failures++
+	s.failed.Add(1)
+	s.log.Warn("source: change stream failed; reopening", "error", err, "attempt", s.failures)
+	return nil
+}
+
+// closeStream drops the current stream, if any. Its cursor is killed on
+// the server even when ctx has ended, within a bound.
+func (s *Source) closeStream(ctx context.Context) {
+	s.ready.Store(false)
+	if s.stream == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.stream.Close(ctx); err != nil {
+		s.log.Debug("source: close failed change stream", "error", err)
+	}
+	s.stream = nil
+}
+
+// backoff returns the wait before the next reopen attempt: MinBackoff
+// doubled per consecutive failure, capped at MaxBackoff, with the upper
+// half drawn at random.
+func (s *Source) backoff() time.Duration {
+	d := s.cfg.MinBackoff
+	for i := 1; i < s.failures && d < s.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, s.cfg.MaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

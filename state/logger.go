@@ -1,0 +1,75 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+
+	"github.com/cockroachdb/pebble"
+)
+
+// pebbleLogger routes Pebble's own log lines to slog.
+type pebbleLogger struct {
+	l *slog.Logger
+}
+
+// Infof implements pebble.Logger.
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Info("pebble: " + fmt.Sprintf(format, args...))
+}
+
+// Fatalf implements pebble.Logger. Pebble calls it on unrecoverable errors
+// (a failed WAL write, a corrupt MANIFEST, a broken invariant) and relies on
+// it not returning: the DB is unusable afterwards. Like pebble.DefaultLogger
+// it exits the process rather than panicking, because a panic in a request
+// goroutine would be recovered by net/http and leave the daemon running on
+// a broken store. Everything committed is durable, so a supervisor restart
+// recovers cleanly.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := "pebble: " + fmt.Sprintf(format, args...)
+	p.l.Error(msg, slog.Bool("fatal", true), slog.String("stack", string(debug.Stack())))
+	if !p.l.Enabled(context.Background(), slog.LevelError) {
+		// A process must never die silently, even with logging discarded.
+		fmt.Fprintln(os.Stderr, msg)
+	}
+	os.Exit(1)
+}
+
+// lazyString defers formatting of a Pebble event until a handler actually
+// emits it; flush and compaction events are frequent and logged at debug.
+type lazyString struct {
+	fmt.Stringer
+}
+
+// LogValue implements slog.LogValuer.
+func (s lazyString) LogValue() slog.Value {
+	return slog.StringValue(s.String())
+}
+
+// eventListener maps Pebble's events to slog levels by how much an operator
+// needs to know: errors and stalls affect the daemon, flushes and
+// compactions are routine.
+func eventListener(l *slog.Logger) *pebble.EventListener {
+	return &pebble.EventListener{
+		BackgroundError: func(err error) {
+			l.Error("pebble background error", slog.Any("err", err))
+		},
+		DiskSlow: func(info pebble.DiskSlowInfo) {
+			l.Warn("pebble disk slow", slog.Any("info", lazyString{info}))
+		},
+		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
+			l.Warn("pebble write stall", slog.String("reason", info.Reason))
+		},
+		WriteStallEnd: func() {
+			l.Info("pebble write stall ended")
+		},
+		FlushEnd: func(info pebble.FlushInfo) {
+			l.Debug("pebble flush", slog.Any("info", lazyString{info}))
+		},
+		CompactionEnd: func(info pebble.CompactionInfo) {
+			l.Debug("pebble compaction", slog.Any("info", lazyString{info}))
+		},
+	}
+}
