@@ -77,7 +77,7 @@ func crashTraffic(seed int64, n, owners int) []map[string]any {
 		if r.Intn(3) == 0 {
 			typ, obj = typeCourse, fmt.Sprintf("http://example.com/course/%d", r.Intn(2))
 		}
-		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", seed, i)
+		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(seed), i)
 		out[i] = statement(id, fmt.Sprintf("mailto:learner%02d@example.com", r.Intn(owners)), verb, obj, typ, base.Add(time.Duration(i)*time.Second))
 	}
 	return out

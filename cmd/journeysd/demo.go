@@ -229,7 +229,7 @@ func demoTraffic(seed int64, learners int) []map[string]any {
 	n := 0
 	add := func(at int, learner int, verb, object, typ string, score float64) {
 		s := map[string]any{
-			"id":     fmt.Sprintf("%08x-0000-4000-8000-%012x", seed, n),
+			"id":     fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(seed), n),
 			"actor":  map[string]any{"objectType": "Agent", "name": fmt.Sprintf("Learner %02d", learner), "mbox": fmt.Sprintf("mailto:learner%02d@example.com", learner)},
 			"verb":   map[string]any{"id": "http://adlnet.gov/expapi/verbs/" + verb, "display": map[string]any{"en-US": verb}},
 			"object": map[string]any{"id": object, "objectType": "Activity", "definition": map[string]any{"type": "http://adlnet.gov/expapi/activities/" + typ, "name": map[string]any{"en-US": object[strings.LastIndex(object, "/")+1:]}}},

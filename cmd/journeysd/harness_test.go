@@ -228,3 +228,5 @@ func statement(id, mbox, verb, object, objectType string, ts time.Time) map[stri
 		"timestamp": ts.UTC().Format(time.RFC3339Nano),
 	}
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

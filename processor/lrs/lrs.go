@@ -85,6 +85,10 @@ func Open(ctx context.Context, cfg Config) (*LRS, error) {
 			// for an hour would then find its checkpoint gone and
 			// recalculate everything. Keep them as long as lungo allows.
 			MaxOplogAge: 21 * 24 * time.Hour,
+			// Beyond MaxOplogSize, drop events as soon as lungo's second
+			// granularity allows rather than after its default five
+			// minutes: the size bound is the operator's setting.
+			MinOplogAge: time.Second,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("lrs: open embedded store in %q: %w", cfg.DataDir, err)
