@@ -190,7 +190,8 @@ func (s *server) listDeliveries(w http.ResponseWriter, r *http.Request, rq *requ
 		}
 		seen := make(map[primitive.ObjectID]bool, len(docs))
 		for _, d := range docs {
-			seen[d.j.ID] = true
+			id, _ := d.Lookup("_id").ObjectIDOK()
+			seen[id] = true
 		}
 		f.keep = func(d *outbox.Delivery) bool { return seen[d.Journey] }
 	}

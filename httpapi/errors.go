@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/state"
 )
 
 // apiError is an error with its HTTP response: a status, a message and,
@@ -33,6 +34,7 @@ type errorBody struct {
 	Offset *int64 `json:"offset,omitempty"`
 }
 
+// errNotFound reports a missing resource, or one of another organisation.
 func errNotFound(msg string) *apiError {
 	return &apiError{status: http.StatusNotFound, msg: msg}
 }
@@ -61,9 +63,9 @@ func fromDecodeError(err error) error {
 }
 
 // writeError writes err as a JSON error response. An *apiError carries its
-// status; a cancelled request gets 499-style silence; anything else is an
-// internal failure, logged and answered with 500 (or 503 when the database
-// or store is unavailable) without its details.
+// status; a request the client cancelled gets no answer; anything else is
+// an internal failure, logged and answered without its details: 503 when
+// the database or the state store is unavailable, 500 otherwise.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
@@ -72,7 +74,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error"}
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errUnavailable) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errUnavailable) || errors.Is(err, state.ErrClosed) {
 			ae.status, ae.msg = http.StatusServiceUnavailable, "service unavailable"
 		}
 	}

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/bson"
+
 	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 func TestErrorResponses(t *testing.T) {
@@ -94,22 +97,6 @@ func TestHealthAndMetrics(t *testing.T) {
 	plain.expect(http.StatusNotFound, http.MethodGet, "/metrics", nil, "", nil)
 }
 
-// Errors an ingest function may return.
-type (
-	offsetErr   struct{}
-	fieldsErr   struct{}
-	conflictErr struct{}
-)
-
-func (offsetErr) Error() string    { return "bad JSON" }
-func (offsetErr) Offset() int64    { return 42 }
-func (fieldsErr) Error() string    { return "bad statements" }
-func (conflictErr) Error() string  { return "statement exists" }
-func (conflictErr) Conflict() bool { return true }
-func (fieldsErr) FieldErrors() []journey.FieldError {
-	return []journey.FieldError{{Field: "[1].actor", Message: "is required"}}
-}
-
 func TestIngest(t *testing.T) {
 	var got []Principal
 	var fail error
@@ -139,12 +126,13 @@ func TestIngest(t *testing.T) {
 		status int
 		check  func(e errorResponse) bool
 	}{
-		{fmt.Errorf("ingest: %w", offsetErr{}), http.StatusBadRequest, func(e errorResponse) bool { return e.Offset != nil && *e.Offset == 42 }},
-		{fieldsErr{}, http.StatusBadRequest, func(e errorResponse) bool { return slices.Equal(e.fields(), []string{"[1].actor"}) }},
-		{&journey.SyntaxError{Offset: 7, Msg: "x"}, http.StatusBadRequest, func(e errorResponse) bool { return e.Offset != nil && *e.Offset == 7 }},
-		{conflictErr{}, http.StatusConflict, func(e errorResponse) bool {
-			return e.Message == "409 statement exists" || strings.Contains(e.Message, "exists")
-		}},
+		{fmt.Errorf("ingest: %w", &journey.SyntaxError{Offset: 7, Msg: "x"}), http.StatusBadRequest,
+			func(e errorResponse) bool { return e.Offset != nil && *e.Offset == 7 }},
+		{&lrs.IngestError{Errors: []lrs.FieldError{{Index: 1, Field: "actor", Message: "is required"}, {Index: -1, Message: "empty"}}},
+			http.StatusBadRequest, func(e errorResponse) bool {
+				return slices.Equal(e.fields(), []string{"statements[1].actor", "statements"})
+			}},
+		{&lrs.ConflictError{IDs: []string{"x"}}, http.StatusConflict, func(e errorResponse) bool { return strings.Contains(e.Message, "x") }},
 		{errors.New("disk full"), http.StatusInternalServerError, func(e errorResponse) bool { return !strings.Contains(e.Message, "disk") }},
 	}
 	for _, c := range cases {
@@ -158,4 +146,46 @@ func TestIngest(t *testing.T) {
 	// Without an ingest function the route does not exist.
 	plain := newHarness(t)
 	plain.expect(http.StatusNotFound, http.MethodPost, "/data/xAPI/statements", credA, `{}`, nil)
+}
+
+// TestIngestEmbeddedLRS serves statements into the embedded LRS as the
+// daemon wires it, and checks what the store holds.
+func TestIngestEmbeddedLRS(t *testing.T) {
+	ctx := context.Background()
+	l, err := lrs.Open(ctx, lrs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close(ctx) })
+	h := newHarnessOn(t, l.DB, func(c *Config) {
+		c.Ingest = func(ctx context.Context, p Principal, body []byte) ([]string, error) {
+			return l.Ingest(ctx, p.Organisation, p.Store, body)
+		}
+	})
+	const id = "0b2a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+	stmt := `{"id": "` + id + `", "actor": {"mbox": "mailto:ada@example.org"},
+		"verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": "https://lms.example.org/course/1"}}`
+	var ids []string
+	h.expect(http.StatusOK, http.MethodPost, "/data/xAPI/statements", credXAPI, stmt, &ids)
+	if !slices.Equal(ids, []string{id}) {
+		t.Fatalf("ids %v", ids)
+	}
+	var doc bson.M
+	if err := l.DB.Collection(l.Statements).FindOne(ctx, bson.M{"statement.id": id}).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["organisation"] != orgA || doc["lrs_id"] != storeA {
+		t.Errorf("stored for organisation %v store %v", doc["organisation"], doc["lrs_id"])
+	}
+	h.expect(http.StatusConflict, http.MethodPost, "/data/xAPI/statements", credXAPI, stmt, nil)
+	var e errorResponse
+	h.expect(http.StatusBadRequest, http.MethodPost, "/data/xAPI/statements", credXAPI, `[{"actor": {"mbox": "mailto:a@b.c"}, "object": {"id": "x:y"}}]`, &e)
+	if len(e.Errors) == 0 || !strings.HasPrefix(e.Errors[0].Field, "statements[0].verb") {
+		t.Errorf("validation errors %+v", e)
+	}
+	e = errorResponse{}
+	h.expect(http.StatusBadRequest, http.MethodPost, "/data/xAPI/statements", credXAPI, `{"actor": }`, &e)
+	if e.Offset == nil || *e.Offset != 11 {
+		t.Errorf("syntax error offset %v (%s)", e.Offset, e.Message)
+	}
 }

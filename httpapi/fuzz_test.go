@@ -10,10 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"go.mongodb.org/mongo-driver/bson"
-
 	"github.com/journeys/journeys/internal/xapitest"
-	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/journey"
 )
 
@@ -44,7 +41,7 @@ func FuzzHandlers(f *testing.F) {
 		c.Deliveries = nopReplayer{}
 	})
 	j := h.create(credA, journeyBody("fuzz", true))
-	seedProgress(f, h, j.ID)
+	seedOwners(f, h, j.ID, xapitest.New(1, xapitest.Options{Organisation: orgA, Store: storeA, Actors: 8}), 8)
 
 	f.Add(uint8(0), uint8(0), "", `sort={"description":-1}&filter={"isActive":true}&project={"waypoints":0}`, []byte{}, "", uint8(0), "", "")
 	f.Add(uint8(1), uint8(0), "", "", []byte(journeyBody("seeded", false)), "application/json", uint8(0), "", "")
@@ -105,33 +102,4 @@ func validHeader(name, value string) bool {
 		}
 	}
 	return true
-}
-
-// seedProgress runs the real engine over a few statements for journey id,
-// so that progress, funnel and delivery routes have records to read.
-func seedProgress(t testing.TB, h *harness, id string) {
-	t.Helper()
-	var doc journey.Journey
-	raw, err := h.db.Collection("journeys").FindOne(context.Background(), bson.M{"_id": mustOID(id)}).Raw()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bson.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	c, err := journey.Compile(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := processor.NewEngine(h.store, processor.Options{})
-	e.SetJourney(c, 0)
-	g := xapitest.New(1, xapitest.Options{Organisation: orgA, Store: storeA, Actors: 8})
-	for i := range 8 {
-		if err := e.Statement(g.Make(xapitest.Spec{Actor: g.Actor(i), Verb: xapitest.VerbLaunched})); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := e.Commit(nil); err != nil {
-		t.Fatal(err)
-	}
 }

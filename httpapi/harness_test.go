@@ -16,6 +16,9 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"github.com/journeys/journeys/internal/xapitest"
+	"github.com/journeys/journeys/processor"
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/state"
 )
 
@@ -79,21 +82,28 @@ type harness struct {
 	now time.Time
 }
 
-// newHarness starts a server; configure adjusts the Config before New.
+// newHarness starts a server on a new embedded memory engine; configure
+// adjusts the Config before New.
 func newHarness(t testing.TB, configure ...func(*Config)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	client, engine, err := lungo.Open(ctx, lungo.Options{Store: lungo.NewMemoryStore()})
+	client, engine, err := lungo.Open(context.Background(), lungo.Options{Store: lungo.NewMemoryStore()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(engine.Close)
+	return newHarnessOn(t, client.Database("learninglocker_v2"), configure...)
+}
+
+// newHarnessOn starts a server on db, seeding its client collection.
+func newHarnessOn(t testing.TB, db lungo.IDatabase, configure ...func(*Config)) *harness {
+	t.Helper()
+	ctx := context.Background()
 	st, err := state.Open(t.TempDir(), state.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h := &harness{t: t, db: client.Database("learninglocker_v2"), store: st, now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	h := &harness{t: t, db: db, store: st, now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
 	clients := []any{
 		clientDocument(clientA, orgA, storeA, credA, []string{ScopeAll}),
 		clientDocument(clientB, orgB, storeB, credB, []string{ScopeAll}),
@@ -285,4 +295,33 @@ func compact(t testing.TB, b []byte) string {
 		t.Fatalf("compact %s: %v", b, err)
 	}
 	return buf.String()
+}
+
+// seedOwners runs the real engine over a launch statement by each of the
+// first n actors of g for journey id, so that progress, funnel and
+// delivery routes have records to read.
+func seedOwners(t testing.TB, h *harness, id string, g *xapitest.Generator, n int) {
+	t.Helper()
+	var doc journey.Journey
+	raw, err := h.db.Collection("journeys").FindOne(context.Background(), bson.M{"_id": mustOID(id)}).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bson.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	c, err := journey.Compile(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := processor.NewEngine(h.store, processor.Options{})
+	e.SetJourney(c, 0)
+	for i := range n {
+		if err := e.Statement(g.Make(xapitest.Spec{Actor: g.Actor(i), Verb: xapitest.VerbLaunched})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
 }

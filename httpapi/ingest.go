@@ -5,60 +5,32 @@ import (
 	"net/http"
 
 	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 // XAPIVersion is the xAPI version the statement route reports in the
 // X-Experience-API-Version header.
 const XAPIVersion = "1.0.3"
 
-// Config.Ingest reports a statement request it rejects with an error that
-// errors.As finds to be one of the following; any other error is a server
-// failure (500):
-//   - *journey.SyntaxError, or an error with an Offset() int64 method: the
-//     body is not valid JSON (400, with the offset);
-//   - *journey.ValidationError, or an error with a
-//     FieldErrors() []journey.FieldError method: invalid statements (400,
-//     listing each field, e.g. "[2].actor.mbox");
-//   - an error with a Conflict() bool method returning true: a statement id
-//     already stored with other content (409);
-//   - an error with a BadRequest() bool method returning true: any other
-//     invalid request (400, with the error's message).
-type (
-	offsetError interface {
-		error
-		Offset() int64
-	}
-	fieldErrors interface {
-		error
-		FieldErrors() []journey.FieldError
-	}
-	conflictError interface {
-		error
-		Conflict() bool
-	}
-	badRequestError interface {
-		error
-		BadRequest() bool
-	}
-)
-
-// ingestError maps an error of Config.Ingest to a response.
+// ingestError maps an error of Config.Ingest to a response. The errors are
+// those of lrs.LRS.Ingest: a *journey.SyntaxError is a body that is not
+// JSON (400 with the offset), an *lrs.IngestError lists invalid statement
+// fields (400, each field by its path, e.g. "statements[2].verb.id"), and
+// an *lrs.ConflictError names statement ids already stored (409). Any other
+// error is a server failure.
 func ingestError(err error) error {
 	if e := fromDecodeError(err); e != err {
 		return e
 	}
-	if oe, ok := errors.AsType[offsetError](err); ok {
-		off := oe.Offset()
-		return &apiError{status: http.StatusBadRequest, msg: err.Error(), offset: &off}
+	if ie, ok := errors.AsType[*lrs.IngestError](err); ok {
+		fields := make([]journey.FieldError, len(ie.Errors))
+		for i, fe := range ie.Errors {
+			fields[i] = journey.FieldError{Field: fe.Path(), Message: fe.Message}
+		}
+		return &apiError{status: http.StatusBadRequest, msg: ie.Error(), fields: fields}
 	}
-	if fe, ok := errors.AsType[fieldErrors](err); ok {
-		return &apiError{status: http.StatusBadRequest, msg: err.Error(), fields: fe.FieldErrors()}
-	}
-	if ce, ok := errors.AsType[conflictError](err); ok && ce.Conflict() {
-		return &apiError{status: http.StatusConflict, msg: err.Error()}
-	}
-	if be, ok := errors.AsType[badRequestError](err); ok && be.BadRequest() {
-		return &apiError{status: http.StatusBadRequest, msg: err.Error()}
+	if ce, ok := errors.AsType[*lrs.ConflictError](err); ok {
+		return &apiError{status: http.StatusConflict, msg: ce.Error()}
 	}
 	return err
 }

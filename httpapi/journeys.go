@@ -59,31 +59,24 @@ func (s *server) findJourney(ctx context.Context, p *Principal, id primitive.Obj
 	return storedJourney{raw: raw, j: j}, nil
 }
 
-// loadJourneys reads every journey of p's organisation that p may see and
-// m matches (m nil matches all), in the database's order. Documents that do
-// not decode as journeys (written by another writer with wrong types) are
-// left out of lists, with a warning, rather than failing every list.
-func (s *server) loadJourneys(ctx context.Context, p *Principal, m *cond.Matcher) ([]storedJourney, error) {
+// loadJourneys reads every journey document of p's organisation that p may
+// see and m matches (m nil matches all), in the database's order. The
+// documents are not decoded: a list decodes only the page it returns.
+func (s *server) loadJourneys(ctx context.Context, p *Principal, m *cond.Matcher) ([]bson.Raw, error) {
 	cur, err := s.journeys.Find(ctx, bson.D{{Key: "organisation", Value: p.Organisation}})
 	if err != nil {
 		return nil, fmt.Errorf("%w: list journeys: %w", errUnavailable, err)
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
-	var out []storedJourney
+	var out []bson.Raw
 	for cur.Next(ctx) {
 		var raw bson.Raw
 		if err := cur.Decode(&raw); err != nil {
 			return nil, fmt.Errorf("%w: read journey: %w", errUnavailable, err)
 		}
-		if !visible(p, raw) || m != nil && !m.Match(raw) {
-			continue
+		if visible(p, raw) && (m == nil || m.Match(raw)) {
+			out = append(out, raw)
 		}
-		j, err := decodeJourney(raw)
-		if err != nil {
-			s.log.Warn("skipping a journey document that does not decode", "err", err)
-			continue
-		}
-		out = append(out, storedJourney{raw: raw, j: j})
 	}
 	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("%w: list journeys: %w", errUnavailable, err)
@@ -99,6 +92,22 @@ func decodeJourney(raw bson.Raw) (*journey.Journey, error) {
 		return nil, fmt.Errorf("decode stored journey %s: %w", id.Hex(), err)
 	}
 	return &j, nil
+}
+
+// renderListed returns the API form of a listed journey document, projected.
+// ok is false for a document that does not decode as a journey (written by
+// another writer with wrong types): lists leave it out, with a warning,
+// rather than failing for every client.
+func (s *server) renderListed(raw bson.Raw, proj *projection) (b json.RawMessage, ok bool) {
+	j, err := decodeJourney(raw)
+	if err == nil {
+		b, err = renderJourney(j, proj)
+	}
+	if err != nil {
+		s.log.Warn("leaving an undecodable journey out of a list", "err", err)
+		return nil, false
+	}
+	return b, true
 }
 
 // renderJourney returns the API form of a journey, projected.
@@ -119,9 +128,9 @@ type sortedJourneys struct {
 	items []keyedJourney
 }
 
-// keyedJourney is a stored journey with its sort key.
+// keyedJourney is a stored journey document with its sort key.
 type keyedJourney struct {
-	storedJourney
+	raw bson.Raw
 	key sortKey
 }
 
@@ -142,11 +151,11 @@ func (s *server) querySorted(r *http.Request, p *Principal) (*sortedJourneys, er
 	}
 	res := &sortedJourneys{spec: spec, items: make([]keyedJourney, len(docs))}
 	for i, d := range docs {
-		key, err := spec.keyOf(d.raw)
+		key, err := spec.keyOf(d)
 		if err != nil {
 			return nil, err
 		}
-		res.items[i] = keyedJourney{storedJourney: d, key: key}
+		res.items[i] = keyedJourney{raw: d, key: key}
 	}
 	slices.SortFunc(res.items, func(a, b keyedJourney) int { return spec.compare(a.key, b.key) })
 	return res, nil
@@ -175,11 +184,9 @@ func (s *server) listJourneys(w http.ResponseWriter, r *http.Request, rq *reques
 	end := min(start+limit, len(res.items))
 	out := make([]json.RawMessage, 0, end-start)
 	for _, it := range res.items[start:end] {
-		b, err := renderJourney(it.j, proj)
-		if err != nil {
-			return err
+		if b, ok := s.renderListed(it.raw, proj); ok {
+			out = append(out, b)
 		}
-		out = append(out, b)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -259,9 +266,9 @@ func (s *server) journeyConnection(w http.ResponseWriter, r *http.Request, rq *r
 	start, end, hasPrev, hasNext := args.window(n, afterIdx, beforeIdx)
 	edges := make([]edge, 0, end-start)
 	for i := start; i < end; i++ {
-		node, err := renderJourney(res.items[i].j, proj)
-		if err != nil {
-			return err
+		node, ok := s.renderListed(res.items[i].raw, proj)
+		if !ok {
+			continue
 		}
 		c, err := res.spec.cursor(res.items[i].key)
 		if err != nil {

@@ -131,8 +131,12 @@ func (s *server) progressQueryOf(r *http.Request, p *Principal) (*progressQuery,
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range docs {
-		c, err := journey.Compile(d.j)
+	for _, raw := range docs {
+		j, err := decodeJourney(raw)
+		if err != nil {
+			continue // the pipeline cannot run it either: no progress
+		}
+		c, err := journey.Compile(j)
 		if err != nil {
 			continue // the pipeline skips invalid journeys: no progress
 		}

@@ -33,8 +33,8 @@ type Config struct {
 	// MaxBody bounds request bodies in bytes; zero selects DefaultMaxBody.
 	MaxBody int64
 	// Ingest stores xAPI statements (embedded mode only) and returns their
-	// ids. Nil leaves POST /data/xAPI/statements unrouted. Its errors are
-	// mapped as documented on IngestError.
+	// ids; it is lrs.LRS.Ingest, whose error types are mapped to 400 and
+	// 409 responses. Nil leaves POST /data/xAPI/statements unrouted.
 	Ingest func(ctx context.Context, p Principal, body []byte) ([]string, error)
 	// Ready reports readiness for /readyz; nil is always ready.
 	Ready func(ctx context.Context) error
@@ -73,7 +73,6 @@ type server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	routes   []route
-	router   *httprouter.Router
 	openapi  []byte
 }
 
@@ -116,8 +115,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	s.openapi = doc
-	s.router = s.newRouter()
-	return s.router, nil
+	return s.newRouter(), nil
 }
 
 // newRouter registers the route table on an httprouter.

@@ -90,17 +90,23 @@ func (s *server) decodeBody(w http.ResponseWriter, r *http.Request) (*journey.Jo
 	return j, nil
 }
 
-// respondJourney re-reads journey id and writes it with status.
-func (s *server) respondJourney(w http.ResponseWriter, ctx context.Context, p *Principal, id primitive.ObjectID, status int) error {
+// respondJourney re-reads journey id after a write and writes it with
+// status: the answer is what is stored, not what was sent.
+func (s *server) respondJourney(ctx context.Context, w http.ResponseWriter, p *Principal, id primitive.ObjectID, status int) error {
 	sj, err := s.findJourney(ctx, p, id)
 	if err != nil {
 		return err
 	}
-	b, err := renderJourney(sj.j, nil)
+	return writeJourney(w, sj.j, status)
+}
+
+// writeJourney writes j with status and its Location.
+func writeJourney(w http.ResponseWriter, j *journey.Journey, status int) error {
+	b, err := renderJourney(j, nil)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/api/v2/journey/"+id.Hex())
+	w.Header().Set("Location", "/api/v2/journey/"+j.ID.Hex())
 	writeRawJSON(w, status, b)
 	return nil
 }
@@ -115,7 +121,7 @@ func (s *server) createJourney(w http.ResponseWriter, r *http.Request, rq *reque
 	if _, err := s.journeys.InsertOne(r.Context(), j); err != nil {
 		return fmt.Errorf("%w: insert journey: %w", errUnavailable, err)
 	}
-	return s.respondJourney(w, r.Context(), rq.p, j.ID, http.StatusCreated)
+	return s.respondJourney(r.Context(), w, rq.p, j.ID, http.StatusCreated)
 }
 
 // putJourney serves PUT and POST /api/v2/journey/:id: it overwrites the
@@ -140,12 +146,12 @@ func (s *server) putJourney(w http.ResponseWriter, r *http.Request, rq *request)
 			return fmt.Errorf("%w: update journey %s: %w", errUnavailable, id.Hex(), err)
 		}
 		if res.MatchedCount > 0 {
-			return s.respondJourney(w, ctx, p, id, http.StatusOK)
+			return s.respondJourney(ctx, w, p, id, http.StatusOK)
 		}
 		stamp(j, id, p, now)
 		_, err = s.journeys.InsertOne(ctx, j)
 		if err == nil {
-			return s.respondJourney(w, ctx, p, id, http.StatusCreated)
+			return s.respondJourney(ctx, w, p, id, http.StatusCreated)
 		}
 		if !lungo.IsUniquenessError(err) {
 			return fmt.Errorf("%w: insert journey %s: %w", errUnavailable, id.Hex(), err)
@@ -181,7 +187,7 @@ func (s *server) patchJourney(w http.ResponseWriter, r *http.Request, rq *reques
 			return err
 		}
 		if len(fields) == 0 {
-			return s.respondJourney(w, ctx, p, id, http.StatusOK)
+			return writeJourney(w, sj.j, http.StatusOK)
 		}
 		j := sj.j
 		patch.Apply(j)
@@ -205,7 +211,7 @@ func (s *server) patchJourney(w http.ResponseWriter, r *http.Request, rq *reques
 			return fmt.Errorf("%w: update journey %s: %w", errUnavailable, id.Hex(), err)
 		}
 		if res.MatchedCount > 0 {
-			return s.respondJourney(w, ctx, p, id, http.StatusOK)
+			return s.respondJourney(ctx, w, p, id, http.StatusOK)
 		}
 	}
 	return &apiError{status: http.StatusConflict, msg: "the journey is being modified concurrently; retry"}

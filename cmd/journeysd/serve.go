@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/journeys/journeys/httpapi"
+	"github.com/journeys/journeys/httpapi/ui"
 	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/dispatch"
 	"github.com/journeys/journeys/processor/lrs"
@@ -168,7 +169,10 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	d.srv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle(ui.Prefix, ui.Handler())
+	mux.Handle("/", api)
+	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel

@@ -246,12 +246,12 @@ type journeyRow struct {
 
 // e2eConfig is handed to e2e/ui.test.mjs as JSON in E2E_CONFIG.
 type e2eConfig struct {
-	URL         string `json:"url"`
-	Key         string `json:"key"`
-	Secret      string `json:"secret"`
-	Chromium    string `json:"chromium"`
-	Screenshots string `json:"screenshots"`
-	Journeys    []journeyRow `json:"journeys"`
+	URL         string             `json:"url"`
+	Key         string             `json:"key"`
+	Secret      string             `json:"secret"`
+	Chromium    string             `json:"chromium"`
+	Screenshots string             `json:"screenshots"`
+	Journeys    []journeyRow       `json:"journeys"`
 	Funnel      funnel             `json:"funnel"`
 	FunnelOf    string             `json:"funnelOf"`
 	Recalculate string             `json:"recalculating"`
@@ -260,7 +260,8 @@ type e2eConfig struct {
 }
 
 // TestBrowser drives the page in headless Chromium against the real API
-// over progress the real engine computed from generated traffic.
+// over progress the real engine computed from generated traffic. Set
+// UI_SCREENSHOTS to a directory to keep the screenshots it takes.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the browser test in -short mode")
@@ -278,11 +279,43 @@ func TestBrowser(t *testing.T) {
 
 	s := newSite(t)
 	cfg := e2eConfig{URL: s.srv.URL + ui.Prefix, Key: clientKey, Secret: clientSecret, Chromium: chromium}
+	cfg.Journeys = s.createJourneys()
+	onboarding, assessment, media := cfg.Journeys[0].ID, cfg.Journeys[1].ID, cfg.Journeys[2].ID
+	s.runTraffic(onboarding, assessment, media)
 
-	// The journeys, with the status the list must show: the media journey
-	// is made to look recalculating below.
+	// What the pipeline would report: every recalculation done but the
+	// media journey's, at 3750 of 5000 statements.
+	now := time.Now()
+	for _, id := range []string{onboarding, assessment} {
+		s.setStatus(id, bson.M{"inProgress": false, "totalCount": int64(600), "remainingCount": int64(0), "startedAt": now, "finishedAt": now})
+	}
+	s.setStatus(media, bson.M{"inProgress": true, "totalCount": int64(5000), "remainingCount": int64(1250), "startedAt": now})
+
+	cfg.FunnelOf, cfg.Recalculate = onboarding, media
+	s.call(http.MethodGet, "/api/v2/journey/"+onboarding+"/funnel", "", http.StatusOK, &cfg.Funnel)
+	f := cfg.Funnel
+	// The traffic must make every number of the funnel worth checking:
+	// repeated attempts, owners in progress and a narrowing funnel.
+	if f.Owners == 0 || f.InProgress == 0 || f.CompletedAttempts <= int64(f.Completed) || len(f.Waypoints) != 3 ||
+		f.Waypoints[2].Completed == 0 || f.Waypoints[0].Completed <= f.Waypoints[2].Completed {
+		t.Fatalf("generated traffic gives a degenerate funnel: %+v", f)
+	}
+	cfg.ByMbox, cfg.ByAccount = s.learners(onboarding)
+
+	cfg.Screenshots = os.Getenv("UI_SCREENSHOTS")
+	if cfg.Screenshots == "" {
+		cfg.Screenshots = t.TempDir()
+	}
+	runE2E(t, node, cfg)
+}
+
+// createJourneys creates the fixture's journeys: a sequential repeatable
+// one with an inactive waypoint, an unordered one, one the test shows as
+// recalculating and an inactive one, in that order.
+func (s *site) createJourneys() []journeyRow {
+	s.t.Helper()
 	defs := []struct {
-		status string
+		status string // as the list must show it
 		body   map[string]any
 	}{
 		{"Active", map[string]any{
@@ -310,13 +343,19 @@ func TestBrowser(t *testing.T) {
 			"waypoints": []any{waypoint("Launch", xapitest.VerbLaunched, 1, 1)},
 		}},
 	}
-	for _, d := range defs {
-		cfg.Journeys = append(cfg.Journeys, journeyRow{ID: s.createJourney(d.body), Description: d.body["description"].(string), Status: d.status})
+	rows := make([]journeyRow, len(defs))
+	for i, d := range defs {
+		rows[i] = journeyRow{ID: s.createJourney(d.body), Description: d.body["description"].(string), Status: d.status}
 	}
-	onboarding, assessment, media := cfg.Journeys[0].ID, cfg.Journeys[1].ID, cfg.Journeys[2].ID
+	return rows
+}
 
+// runTraffic runs the real engine over generated statements for the
+// journeys ids and commits their progress to the state store.
+func (s *site) runTraffic(ids ...string) {
+	s.t.Helper()
 	engine := processor.NewEngine(s.st, processor.Options{})
-	for _, id := range []string{onboarding, assessment, media} {
+	for _, id := range ids {
 		engine.SetJourney(s.compiled(id), 0)
 	}
 	const actors = 24
@@ -329,53 +368,34 @@ func TestBrowser(t *testing.T) {
 	for range 600 {
 		doc := gen.Make(xapitest.Spec{Actor: gen.Actor(rng.IntN(actors)), Verb: verbs[rng.IntN(len(verbs))]})
 		if err := engine.Statement(doc); err != nil {
-			t.Fatal(err)
+			s.t.Fatal(err)
 		}
 	}
 	if err := engine.Commit(nil); err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	// What the pipeline would report: every recalculation done but the
-	// media journey's, at 3750 of 5000 statements.
-	now := time.Now()
-	for _, id := range []string{onboarding, assessment} {
-		s.setStatus(id, bson.M{"inProgress": false, "totalCount": int64(600), "remainingCount": int64(0), "startedAt": now, "finishedAt": now})
-	}
-	s.setStatus(media, bson.M{"inProgress": true, "totalCount": int64(5000), "remainingCount": int64(1250), "startedAt": now})
+}
 
-	cfg.FunnelOf, cfg.Recalculate = onboarding, media
-	s.call(http.MethodGet, "/api/v2/journey/"+onboarding+"/funnel", "", http.StatusOK, &cfg.Funnel)
-	f := cfg.Funnel
-	// The traffic must make every number of the funnel worth checking:
-	// repeated attempts, owners in progress and a narrowing funnel.
-	if f.Owners == 0 || f.InProgress == 0 || f.CompletedAttempts <= int64(f.Completed) || len(f.Waypoints) != 3 ||
-		f.Waypoints[2].Completed == 0 || f.Waypoints[0].Completed <= f.Waypoints[2].Completed {
-		t.Fatalf("generated traffic gives a degenerate funnel: %+v", f)
-	}
-
-	// A learner by mbox with several onboarding attempts, and one by
-	// account.
+// learners picks two owners of journey id, one by mbox with at least two
+// attempts and one by account, and reads what the page must show for them.
+func (s *site) learners(id string) (byMbox, byAccount learnerExpectation) {
+	s.t.Helper()
 	var docs []progressDoc
-	s.call(http.MethodGet, "/api/v2/journeyprogress?limit=1000&journey="+onboarding, "", http.StatusOK, &docs)
+	s.call(http.MethodGet, "/api/v2/journeyprogress?limit=1000&journey="+id, "", http.StatusOK, &docs)
 	for _, d := range docs {
-		if mbox, ok := d.Owner.Ident["mbox"].(string); ok && cfg.ByMbox.Mbox == "" && len(d.Completions) >= 2 {
-			cfg.ByMbox = s.expectLearner(url.Values{"mbox": {mbox}}, learnerExpectation{Mbox: mbox})
+		if mbox, ok := d.Owner.Ident["mbox"].(string); ok && byMbox.Mbox == "" && len(d.Completions) >= 2 {
+			byMbox = s.expectLearner(url.Values{"mbox": {mbox}}, learnerExpectation{Mbox: mbox})
 		}
-		if acc, ok := d.Owner.Ident["account"].(map[string]any); ok && cfg.ByAccount.Name == "" {
+		if acc, ok := d.Owner.Ident["account"].(map[string]any); ok && byAccount.Name == "" {
 			home, name := acc["homePage"].(string), acc["name"].(string)
-			cfg.ByAccount = s.expectLearner(url.Values{"account.homePage": {home}, "account.name": {name}},
+			byAccount = s.expectLearner(url.Values{"account.homePage": {home}, "account.name": {name}},
 				learnerExpectation{HomePage: home, Name: name})
 		}
 	}
-	if cfg.ByMbox.Mbox == "" || cfg.ByAccount.Name == "" {
-		t.Fatalf("no learner by mbox with two attempts or by account among %d owners", len(docs))
+	if byMbox.Mbox == "" || byAccount.Name == "" {
+		s.t.Fatalf("no learner by mbox with two attempts or by account among %d owners", len(docs))
 	}
-
-	cfg.Screenshots = os.Getenv("UI_SCREENSHOTS")
-	if cfg.Screenshots == "" {
-		cfg.Screenshots = t.TempDir()
-	}
-	runE2E(t, node, cfg)
+	return byMbox, byAccount
 }
 
 // runE2E runs the browser script with cfg and fails the test with its

@@ -20,7 +20,8 @@ let expectingRefusal = false;
 // deliberate wrong sign-in may be among them.
 const httpErrors = [];
 
-const step = (name) => console.log(`ok - ${name}`);
+const started = Date.now();
+const step = (name) => console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 const digits = (text) => Number(text.replace(/[^0-9]/g, ''));
 
 function watch(page) {
@@ -37,25 +38,24 @@ function watch(page) {
   });
 }
 
-// typeSignIn signs in through the keyboard alone: the key field has the
-// focus when the page loads.
-async function typeSignIn(page, secret) {
+// open loads the page, whose key field takes the focus.
+async function open(page) {
   await page.goto(cfg.url);
   await page.waitForFunction(() => document.activeElement?.id === 'key');
+}
+
+// typeSignIn signs in with the keyboard alone, from the focused key field.
+async function typeSignIn(page, secret) {
   await page.keyboard.type(cfg.key);
   await page.keyboard.press('Tab');
   await page.keyboard.type(secret);
   await page.keyboard.press('Enter');
 }
 
-async function signIn(page) {
-  await typeSignIn(page, cfg.secret);
-  await page.waitForSelector('#app:not([hidden])');
-}
-
 // audit returns the page's accessibility problems: controls without a
 // label, and text below WCAG AA contrast (4.5:1, 3:1 for large text)
-// against its composited background.
+// against its composited background. It also reports text showing a
+// JavaScript null, undefined or NaN: a rendering slip.
 function audit() {
   const issues = [];
   for (const el of document.querySelectorAll('input, select, textarea, button')) {
@@ -93,6 +93,9 @@ function audit() {
     const el = n.parentElement;
     if (!n.textContent.trim() || seen.has(el)) continue;
     seen.add(el);
+    if (/\b(null|undefined|NaN)\b/.test(n.textContent) && !el.closest('pre')) {
+      issues.push(`stray value in "${n.textContent.trim().slice(0, 40)}"`);
+    }
     if (!el.checkVisibility({ visibilityProperty: true }) || el.closest('.visually-hidden')) continue;
     const cs = getComputedStyle(el);
     const bg = background(el);
@@ -171,6 +174,7 @@ try {
   watch(page);
 
   // Sign-in: a wrong secret is refused with a message and no data.
+  await open(page);
   expectingRefusal = true;
   await typeSignIn(page, 'not-the-secret');
   await page.waitForSelector('#error .alert-box');
@@ -256,12 +260,29 @@ try {
   assert.match(await page.textContent('#funnel'), /numbers grow while the recalculation runs/);
   step('a recalculating journey\'s funnel is marked as partial');
 
+  // Polling shows an edit made elsewhere and keeps opened conditions open.
+  await page.click('#funnel .step details summary');
+  const changed = await page.getAttribute('#funnel .journey-meta time', 'datetime');
+  const res = await fetch(new URL(`../api/v2/journey/${cfg.recalculating}`, cfg.url), {
+    method: 'PATCH',
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${cfg.key}:${cfg.secret}`).toString('base64')}`,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({ isPublic: true }),
+  });
+  assert.equal(res.status, 200, `PATCH the journey: ${await res.text()}`);
+  await page.waitForFunction((before) => document.querySelector('#funnel .journey-meta time')?.dateTime !== before,
+    changed, { timeout: 5000 });
+  assert.equal(await page.isVisible('#funnel .step details[open] pre'), true, 'the opened conditions stay open');
+  step('polling shows changes and keeps opened conditions open');
+
   // Learner lookup: a missing identifier is pointed out.
   await page.selectOption('#kind', 'mbox');
   await page.fill('#mbox', '');
   await page.press('#mbox', 'Enter');
   await page.waitForSelector('#error .alert-box');
-  assert.match(await page.textContent('#error'), /Enter the learner's email address/);
+  assert.match(await page.textContent('#error'), /Fill in “Email address”/);
   assert.equal(await page.getAttribute('#mbox', 'aria-invalid'), 'true');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'mbox');
 
@@ -305,9 +326,10 @@ try {
   });
   const small = await phone.newPage();
   watch(small);
-  await small.goto(cfg.url);
+  await open(small);
   await checkNoOverflow(small, 'on the sign-in form');
-  await signIn(small);
+  await typeSignIn(small, cfg.secret);
+  await small.waitForSelector('#app:not([hidden])');
   await checkNoOverflow(small, 'on the journey list');
   await small.click(`[data-journey="${cfg.funnelOf}"]`);
   await small.waitForSelector('#funnel [data-metric="owners"]');

@@ -29,6 +29,10 @@
   let journeys = [];
   let selected = null;
   let pollTimer = 0;
+  // What the journey list and the funnel show, as JSON: polling re-renders
+  // only what changed, so focus, hover and opened details survive it.
+  let listShown = '';
+  let funnelShown = '';
 
   // ApiError is a failed API request: status is the HTTP status (0 when
   // the daemon could not be reached), errors the invalid fields.
@@ -43,18 +47,27 @@
   // Superseded marks a response of a session that has ended.
   class Superseded extends Error {}
 
+  // nodes flattens children into nodes and strings, leaving out null and
+  // false so that optional parts can be written inline.
+  function nodes(children) {
+    return children.flat().filter((c) => c != null && c !== false).map((c) => (c instanceof Node ? c : String(c)));
+  }
+
   // h builds an element: attributes from props (null and false are left
-  // out, true sets an empty attribute), children as nodes or text.
+  // out, true sets an empty attribute), children as for nodes.
   function h(tag, props, ...children) {
     const el = document.createElement(tag);
     for (const [name, value] of Object.entries(props || {})) {
       if (value == null || value === false) continue;
       el.setAttribute(name, value === true ? '' : String(value));
     }
-    for (const c of children.flat()) {
-      if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
-    }
+    el.append(...nodes(children));
     return el;
+  }
+
+  // fill replaces the content of the element with id.
+  function fill(id, ...children) {
+    $(id).replaceChildren(...nodes(children));
   }
 
   // basic returns the HTTP Basic header value, encoding as UTF-8 (btoa
@@ -106,11 +119,11 @@
     if (errors && errors.length) {
       box.append(h('ul', null, errors.map((e) => h('li', null, `${e.field}: ${e.message}`))));
     }
-    $('error').replaceChildren(box);
+    fill('error', box);
   }
 
   function clearError() {
-    $('error').replaceChildren();
+    fill('error');
   }
 
   // fail reports a failed action. Refused credentials end the session.
@@ -231,8 +244,10 @@
     clearTimeout(pollTimer);
     journeys = [];
     selected = null;
-    for (const id of ['journeys', 'funnel', 'learner']) $(id).replaceChildren();
-    $('lookup-journey').replaceChildren(h('option', { value: '' }, 'All journeys'));
+    listShown = '';
+    funnelShown = '';
+    for (const id of ['journeys', 'funnel', 'learner']) fill(id);
+    fill('lookup-journey', h('option', { value: '' }, 'All journeys'));
     $('funnel-title').textContent = 'Funnel';
     $('funnel-hint').hidden = false;
     $('app').hidden = true;
@@ -250,8 +265,12 @@
     const list = await api('v2/journey', { limit: PAGE });
     list.sort((a, b) => journeyName(a).localeCompare(journeyName(b)) || a._id.localeCompare(b._id));
     journeys = list;
-    renderJourneys(list.length === PAGE);
-    renderJourneyOptions();
+    const shown = JSON.stringify(list);
+    if (shown !== listShown) {
+      listShown = shown;
+      renderJourneys(list.length === PAGE);
+      renderJourneyOptions();
+    }
     schedulePoll();
   }
 
@@ -262,7 +281,7 @@
     note.textContent = journeys.length === 0
       ? 'No journeys yet. Create one with POST /api/v2/journey.'
       : `Showing the first ${num(PAGE)} journeys.`;
-    $('journeys').replaceChildren(...journeys.map((j) => {
+    fill('journeys', ...journeys.map((j) => {
       const metaID = `meta-${j._id}`;
       const facts = [
         j.isSequential ? 'in order' : 'any order',
@@ -290,7 +309,7 @@
   function renderJourneyOptions() {
     const sel = $('lookup-journey');
     const current = sel.value;
-    sel.replaceChildren(h('option', { value: '' }, 'All journeys'),
+    fill('lookup-journey', h('option', { value: '' }, 'All journeys'),
       ...journeys.map((j) => h('option', { value: j._id }, journeyName(j))));
     sel.value = journeys.some((j) => j._id === current) ? current : '';
   }
@@ -303,7 +322,10 @@
     pollTimer = setTimeout(() => refresh(false).catch(fail), POLL_MS);
   }
 
+  // refresh re-reads the journeys and the funnel shown. A poll that fails
+  // reports it and stops; the Refresh button starts over.
   async function refresh(manual) {
+    if (manual) clearError();
     await loadJourneys();
     if (selected) await loadFunnel(false);
     if (manual) announce('Refreshed.');
@@ -326,9 +348,10 @@
     const j = journeys.find((x) => x._id === id);
     if (!j) {
       selected = null;
+      funnelShown = '';
       $('funnel-title').textContent = 'Funnel';
       $('funnel-hint').hidden = false;
-      $('funnel').replaceChildren(h('p', null, 'The journey shown before no longer exists.'));
+      fill('funnel', h('p', null, 'The journey shown before no longer exists.'));
       return;
     }
     let f = null;
@@ -341,10 +364,14 @@
       invalid = err.message;
     }
     if (selected !== id) return; // another journey was chosen meanwhile
-    $('funnel-title').textContent = `Funnel: ${journeyName(j)}`;
-    $('funnel-hint').hidden = true;
-    if (f) renderFunnel(j, f);
-    else $('funnel').replaceChildren(h('p', null, invalid));
+    const shown = JSON.stringify([j, f, invalid]);
+    if (shown !== funnelShown) {
+      funnelShown = shown;
+      $('funnel-title').textContent = `Funnel: ${journeyName(j)}`;
+      $('funnel-hint').hidden = true;
+      if (f) renderFunnel(j, f);
+      else fill('funnel', h('p', null, invalid));
+    }
     if (focus) $('funnel-title').focus();
   }
 
@@ -354,25 +381,28 @@
 
   function renderFunnel(j, f) {
     const inactive = j.waypoints.filter((w) => !w.isActive).length;
+    // Conditions a reader opened stay open when a poll re-renders.
+    const opened = new Set([...$('funnel').querySelectorAll('.step details[open]')]
+      .map((d) => d.closest('.step').dataset.waypoint));
     const steps = f.waypoints.map((w, i) => {
       const def = j.waypoints.find((x) => x._id === w.waypoint);
       const pct = f.owners ? Math.round((100 * w.completed) / f.owners) : 0;
-      const fill = h('div', { class: 'fill' });
-      fill.style.width = `${pct}%`; // CSSOM, which the page's CSP allows
+      const done = h('div', { class: 'fill' });
+      done.style.width = `${pct}%`; // CSSOM, which the page's CSP allows
       return h('li', { class: 'step', 'data-waypoint': w.waypoint },
         h('div', { class: 'step-head' },
           h('span', { class: 'step-name' }, waypointName(j, w.waypoint, i)),
           h('span', { class: 'step-count' },
             h('span', { 'data-metric': 'waypoint' }, num(w.completed)),
             ` ${w.completed === 1 ? 'learner' : 'learners'} · ${f.owners ? `${pct}%` : '–'}`)),
-        h('div', { class: 'bar', 'aria-hidden': 'true' }, fill),
+        h('div', { class: 'bar', 'aria-hidden': 'true' }, done),
         def && h('p', { class: 'muted small' },
           `Completes after ${plural(def.count, 'matching statement', 'matching statements')}.`),
-        def && conditions(def.conditions));
+        def && conditions(def.conditions, opened.has(w.waypoint)));
     });
-    $('funnel').replaceChildren(
+    fill('funnel',
       h('div', { class: 'journey-meta' }, badge(status(j)),
-        h('span', { class: 'muted' }, `Last changed ${timeFormat.format(new Date(j.updatedAt))}`)),
+        h('span', { class: 'muted' }, 'Last changed ', time(j.updatedAt))),
       recalculation(j),
       j.recalculateStatus && j.recalculateStatus.inProgress
         ? h('p', { class: 'muted' }, 'The numbers grow while the recalculation runs.') : null,
@@ -383,21 +413,22 @@
         metric('completedAttempts', 'Completed attempts', f.completedAttempts)),
       h('h3', null, 'Waypoints'),
       h('p', { class: 'muted' }, j.isSequential
-        ? 'Learners whose latest attempt has reached each waypoint, in order.'
+        ? 'Learners whose latest attempt has completed each waypoint, in order.'
         : 'Learners whose latest attempt has completed each waypoint, in any order.'),
       steps.length ? h('ol', { class: 'funnel' }, steps) : h('p', null, 'This journey has no active waypoints.'),
       inactive ? h('p', { class: 'muted' }, `${plural(inactive, 'inactive waypoint is', 'inactive waypoints are')} not shown.`) : null);
   }
 
-  // conditions shows a waypoint's query, pretty-printed when it parses.
-  function conditions(text) {
+  // conditions shows a waypoint's query, pretty-printed when it parses,
+  // collapsed unless open.
+  function conditions(text, open) {
     let pretty = text;
     try {
       pretty = JSON.stringify(JSON.parse(text), null, 2);
     } catch {
       // Extended JSON the browser cannot parse is shown as stored.
     }
-    return h('details', { class: 'conditions' }, h('summary', null, 'Conditions'), h('pre', null, h('code', null, pretty)));
+    return h('details', { class: 'conditions', open }, h('summary', null, 'Conditions'), h('pre', null, h('code', null, pretty)));
   }
 
   // ---- learner lookup -----------------------------------------------------
@@ -422,8 +453,7 @@
     for (const id of Object.values(kindInputs).flat()) $(id).removeAttribute('aria-invalid');
     for (const id of kindInputs[kind]) {
       if (!$(id).value.trim()) {
-        const label = document.querySelector(`label[for="${id}"]`).textContent;
-        showError(`Enter the learner's ${label.toLowerCase()}.`);
+        showError(`Fill in “${document.querySelector(`label[for="${id}"]`).textContent}”.`);
         $(id).setAttribute('aria-invalid', 'true');
         $(id).focus();
         return null;
@@ -466,12 +496,12 @@
     const heading = h('h3', { id: 'learner-title-results', tabindex: '-1' },
       docs.length ? `Progress of ${who}` : `No progress found for ${who}`);
     if (!docs.length) {
-      $('learner').replaceChildren(heading, h('p', { class: 'muted' },
+      fill('learner', heading, h('p', { class: 'muted' },
         'Nothing has counted for this learner yet, or their journeys track another identifier ',
         '(journeys tracked by persona are looked up by persona id).'));
       return;
     }
-    $('learner').replaceChildren(heading, ...docs.map(progressDoc));
+    fill('learner', heading, ...docs.map(progressDoc));
   }
 
   function progressDoc(doc) {

@@ -1,0 +1,199 @@
+package main
+
+// Reproduce (each runs once; the figures are custom metrics):
+//
+//	go test -run '^$' -bench 'BenchmarkInsertToProgress|BenchmarkRecalculationScan' -benchtime 1x ./cmd/journeysd/
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/processor/journey"
+)
+
+// benchDaemon starts the daemon in-process on an embedded store.
+func benchDaemon(b *testing.B) (*daemon, *apiClient, context.CancelFunc) {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := startDaemon(ctx, serveConfig{
+		DataDir: b.TempDir(), Listen: "127.0.0.1:0", MongoDB: "learninglocker_v2",
+		AdminKey: testAdminKey, AdminSecret: testAdminSecret, AdminOrg: testOrg,
+		CallbackTimeout: time.Second, CallbackRetryWindow: time.Minute, CallbackConcurrency: 4,
+		BatchSize: 1000, ShutdownBudget: 10 * time.Second,
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := waitReady(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	return d, &apiClient{base: "http://" + d.Addr(), key: testAdminKey, secret: testAdminSecret}, func() {
+		cancel()
+		d.Wait()
+	}
+}
+
+// BenchmarkInsertToProgress measures, on the embedded store at 200
+// statements/s, the time from the start of a statement's POST to the moment
+// its effect is durable in the state store: ingest (one embedded-store
+// write), change stream, matching, progress, commit. Statements are posted
+// in batches of 10, 20 times a second: the embedded store rewrites its file
+// on every write, which bounds single-statement POSTs to a few dozen a
+// second (see BENCHMARKS.md).
+func BenchmarkInsertToProgress(b *testing.B) {
+	const rate, n, batch = 200, 1000, 10
+	d, api, stop := benchDaemon(b)
+	defer stop()
+	ctx := context.Background()
+	var created struct {
+		ID string `json:"_id"`
+	}
+	if err := api.do(ctx, "POST", "/api/v2/journey", map[string]any{
+		"description": "latency probe",
+		"waypoints":   []any{map[string]any{"conditions": `{"statement.verb.id": "http://adlnet.gov/expapi/verbs/completed"}`}},
+	}, &created); err != nil {
+		b.Fatal(err)
+	}
+	jid, _ := primitive.ObjectIDFromHex(created.ID)
+	type probe struct {
+		owner []byte
+		start time.Time
+	}
+	sent := make(chan probe, n)
+	errs := make(chan error, 1)
+	var posts []time.Duration
+	b.ResetTimer()
+	// The sender keeps the rate whatever the latency: statements are not
+	// held back until the previous one counted.
+	go func() {
+		defer close(sent)
+		tick := time.NewTicker(time.Second * batch / rate)
+		defer tick.Stop()
+		for i := 0; i < n; i += batch {
+			<-tick.C
+			var stmts []map[string]any
+			var probes []probe
+			for k := i; k < i+batch; k++ {
+				mbox := fmt.Sprintf("mailto:probe%05d@example.com", k)
+				owner, err := journey.OwnerKeyFromIdent(journey.TrackByActor, map[string]any{"mbox": mbox})
+				if err != nil {
+					errs <- err
+					return
+				}
+				stmts = append(stmts, statement(fmt.Sprintf("00000000-0000-4000-8000-%012x", k), mbox, verbCompleted, "http://example.com/course/1", typeCourse, time.Now()))
+				probes = append(probes, probe{owner: owner})
+			}
+			start := time.Now()
+			if err := api.do(ctx, "POST", "/data/xAPI/statements", stmts, nil); err != nil {
+				errs <- err
+				return
+			}
+			posts = append(posts, time.Since(start))
+			for _, p := range probes {
+				p.start = start
+				sent <- p
+			}
+		}
+	}()
+	var lat []time.Duration
+	var pending []probe
+	for open := true; open || len(pending) > 0; {
+		select {
+		case err := <-errs:
+			b.Fatal(err)
+		case p, ok := <-sent:
+			if !ok {
+				open, sent = false, nil
+				continue
+			}
+			pending = append(pending, p)
+		case <-time.After(100 * time.Microsecond):
+		}
+		kept := pending[:0]
+		for _, p := range pending {
+			_, ok, err := d.store.Progress(jid, p.owner)
+			if err != nil {
+				b.Fatal(err)
+			}
+			switch {
+			case ok:
+				lat = append(lat, time.Since(p.start))
+			case time.Since(p.start) > 30*time.Second:
+				b.Fatal("a statement never counted")
+			default:
+				kept = append(kept, p)
+			}
+		}
+		pending = kept
+	}
+	b.StopTimer()
+	sortDurations(lat)
+	sortDurations(posts)
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+	b.ReportMetric(ms(posts[len(posts)/2]), "post-p50-ms")
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "stmts/s")
+}
+
+func sortDurations(d []time.Duration) { sort.Slice(d, func(i, j int) bool { return d[i] < d[j] }) }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkRecalculationScan measures how fast a recalculation reads and
+// applies stored statements: a journey created over 5,000 statements.
+func BenchmarkRecalculationScan(b *testing.B) {
+	const n = 5000
+	_, api, stop := benchDaemon(b)
+	defer stop()
+	ctx := context.Background()
+	stmts := crashTraffic(5, n, 500)
+	for i := 0; i < n; i += 500 {
+		if err := api.do(ctx, "POST", "/data/xAPI/statements", stmts[i:i+500], nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	var rate float64
+	for _, j := range crashJourneys()[:3] {
+		var created struct {
+			ID string `json:"_id"`
+		}
+		if err := api.do(ctx, "POST", "/api/v2/journey", j, &created); err != nil {
+			b.Fatal(err)
+		}
+		var doc struct {
+			Status struct {
+				InProgress bool      `json:"inProgress"`
+				TotalCount int64     `json:"totalCount"`
+				StartedAt  time.Time `json:"startedAt"`
+				FinishedAt time.Time `json:"finishedAt"`
+			} `json:"recalculateStatus"`
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			if err := api.do(ctx, "GET", "/api/v2/journey/"+created.ID, nil, &doc); err != nil {
+				b.Fatal(err)
+			}
+			if !doc.Status.InProgress && !doc.Status.FinishedAt.IsZero() {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatal("recalculation did not finish")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		took := doc.Status.FinishedAt.Sub(doc.Status.StartedAt).Seconds()
+		if doc.Status.TotalCount != n || took <= 0 {
+			b.Fatalf("recalculated %d statements in %fs", doc.Status.TotalCount, took)
+		}
+		rate += float64(n) / took / 3
+	}
+	b.ReportMetric(rate, "stmts/s")
+}
