@@ -172,7 +172,7 @@ func TestMetricsDocumented(t *testing.T) {
 		t.Fatal("no journeys_ metric in the scrape")
 	}
 	for name := range documented {
-		// Prefixes such as journeys_stream_*_total name groups, not metrics.
+		// The bare prefix `journeys_` names them all, not a metric.
 		if !families[name] && !strings.HasSuffix(name, "_") {
 			t.Errorf("METRICS.md documents %s, which is not exported", name)
 		}

@@ -42,7 +42,7 @@ type daemon struct {
 // startDaemon starts a daemon with one repeatable journey (experienced
 // twice, then completed once) whose callback points at a local receiver,
 // and stops it when the test ends.
-func startDaemon(t *testing.T) *daemon {
+func startDaemon(t testing.TB) *daemon {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -139,7 +139,7 @@ func startDaemon(t *testing.T) *daemon {
 	return d
 }
 
-func insertJourney(t *testing.T, db lungo.IDatabase, org primitive.ObjectID, callback string) {
+func insertJourney(t testing.TB, db lungo.IDatabase, org primitive.ObjectID, callback string) {
 	t.Helper()
 	j := journey.Journey{
 		ID: primitive.NewObjectID(), Organisation: org, Description: "metrics test",
@@ -166,7 +166,7 @@ type traffic struct {
 // completing things, plus the skips described by tr (anonymous ones
 // completing things, so that the journey would have counted them). It
 // waits until the pipeline has processed them all.
-func (d *daemon) insert(t *testing.T, n int, tr traffic) {
+func (d *daemon) insert(t testing.TB, n int, tr traffic) {
 	t.Helper()
 	verbs := []string{xapitest.VerbExperienced, xapitest.VerbExperienced, xapitest.VerbCompleted, xapitest.VerbAnswered}
 	docs := make([]any, 0, n)
@@ -206,7 +206,7 @@ func (d *daemon) insert(t *testing.T, n int, tr traffic) {
 }
 
 // scrape returns the text exposition served at /metrics.
-func (d *daemon) scrape(t *testing.T) string {
+func (d *daemon) scrape(t testing.TB) string {
 	t.Helper()
 	resp, err := http.Get(d.srv.URL + "/metrics")
 	if err != nil {
@@ -224,7 +224,7 @@ func (d *daemon) scrape(t *testing.T) string {
 }
 
 // waitFor polls cond until it holds, failing the test after 20 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

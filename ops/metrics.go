@@ -39,11 +39,6 @@ type Sources struct {
 	Now func() time.Time
 }
 
-// commitBuckets spread from a fraction of a millisecond (a small batch on a
-// fast disk, fsync included) to seconds (a full batch on a slow or
-// saturated volume), where a commit starts to hold up the stream.
-var commitBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
-
 // Metrics is one daemon's Prometheus metrics: a registry holding the
 // collectors of journeysd's parts and the Go runtime and process
 // collectors, and the HTTP handler that serves it. Create it with
@@ -70,24 +65,12 @@ func NewMetrics(src Sources) *Metrics {
 		reg.MustRegister(newEngineCollector(src.Engine))
 	}
 	if src.Pipeline != nil {
-		commits := prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "journeys_commit_duration_seconds",
-			Help:    "Duration of the pipeline's batch commits: the state store write, fsync included, of the effects of a run of change events with their checkpoint.",
-			Buckets: commitBuckets,
-		})
+		commits := newCommitHistogram()
 		reg.MustRegister(commits, newPipelineCollector(src.Pipeline, src.Now))
 		src.Pipeline.CommitDuration = commits.Observe
 	}
 	if src.Ready != nil {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "journeys_stream_ready",
-			Help: "1 while the pipeline is running on a live change stream, 0 otherwise (starting, recalculating every journey, reconnecting).",
-		}, func() float64 {
-			if src.Ready() != nil {
-				return 0
-			}
-			return 1
-		}))
+		reg.MustRegister(newReadyGauge(src.Ready))
 	}
 	if src.Stream != nil {
 		reg.MustRegister(newStreamCollector(src.Stream))

@@ -60,6 +60,32 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, c.lost, s.HistoryLost.Load())
 }
 
+// newCommitHistogram returns the histogram of the pipeline's commit
+// durations, observed through PipelineStats.CommitDuration.
+func newCommitHistogram() prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "journeys_commit_duration_seconds",
+		Help: "Duration of the pipeline's batch commits: the state store write, fsync included, of the effects of a run of change events with their checkpoint.",
+		// From a fraction of a millisecond (a small batch on a fast disk,
+		// fsync included) to seconds (a full batch on a slow or saturated
+		// volume, holding up the stream).
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+}
+
+// newReadyGauge returns the gauge that is 1 while ready reports nil.
+func newReadyGauge(ready func() error) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "journeys_stream_ready",
+		Help: "1 while the pipeline is running on a live change stream, 0 otherwise (starting, recalculating every journey at a fresh start, reconnecting).",
+	}, func() float64 {
+		if ready() != nil {
+			return 0
+		}
+		return 1
+	})
+}
+
 // age returns the seconds from t to now, or 0 if t is in the future: the
 // cluster time comes from the database's clock, which may run slightly
 // ahead of this host's, and a negative age means "caught up".

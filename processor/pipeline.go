@@ -59,6 +59,8 @@ type Pipeline struct {
 	log    *slog.Logger
 	engine *Engine
 	src    *source.Source
+	// live is src, for readers on other goroutines (readiness, metrics).
+	live atomic.Pointer[source.Source]
 	metas  map[primitive.ObjectID]*journeyMeta
 	cp     checkpoint
 
@@ -134,12 +136,26 @@ func (p *Pipeline) Engine() *Engine { return p.engine }
 // Stats returns the pipeline's counters.
 func (p *Pipeline) Stats() *PipelineStats { return &p.stats }
 
+// StreamStats returns the counters of the current change stream (zero
+// before it is opened).
+func (p *Pipeline) StreamStats() source.Stats {
+	if src := p.live.Load(); src != nil {
+		return src.Stats()
+	}
+	return source.Stats{}
+}
+
+func (p *Pipeline) setSource(src *source.Source) {
+	p.src = src
+	p.live.Store(src)
+}
+
 // Ready reports nil when the pipeline is running on a live stream.
 func (p *Pipeline) Ready() error {
 	if !p.running.Load() {
 		return errors.New("pipeline not running")
 	}
-	if src := p.src; src == nil || !src.Ready() {
+	if src := p.live.Load(); src == nil || !src.Ready() {
 		return errors.New("change stream not connected")
 	}
 	return nil
@@ -156,7 +172,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.open(ctx, fresh); err != nil {
 		return err
 	}
-	defer func() { p.src.Close(context.WithoutCancel(ctx)) }()
+	defer func() {
+		if p.src != nil {
+			p.src.Close(context.WithoutCancel(ctx))
+		}
+	}()
 	p.running.Store(true)
 	defer p.running.Store(false)
 
@@ -243,13 +263,13 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 	}
 	src, err := source.Open(ctx, p.sourceConfig(), token)
 	if errors.Is(err, source.ErrHistoryLost) {
-		p.src = nil
+		p.setSource(nil)
 		return p.historyLost(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("open change stream: %w", err)
 	}
-	p.src = src
+	p.setSource(src)
 	if err := p.noteFloor(ctx); err != nil {
 		return err
 	}
@@ -299,13 +319,13 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 	}
 	if p.src != nil {
 		p.src.Close(ctx)
-		p.src = nil
+		p.setSource(nil)
 	}
 	src, err := source.Open(ctx, p.sourceConfig(), nil)
 	if err != nil {
 		return fmt.Errorf("reopen change stream: %w", err)
 	}
-	p.src = src
+	p.setSource(src)
 	p.cp.Token = nil
 	if err := p.noteFloor(ctx); err != nil {
 		return err

@@ -5,7 +5,7 @@
 //
 //	journeysd <command> [flags]
 //
-// Commands: demo, version. Each command has its own flags (-h).
+// Commands: serve, demo, healthcheck, version. Each command has its own flags (-h).
 package main
 
 import (
@@ -23,10 +23,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "journeysd:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return
 		}
-		os.Exit(2)
+		fmt.Fprintln(os.Stderr, "journeysd:", err)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -41,6 +42,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the daemon", runServe},
 		{"demo", "run a self-contained end-to-end demonstration", runDemo},
+		{"healthcheck", "probe a running daemon's /healthz (for images with no shell)", runHealthcheck},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -65,6 +67,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: journeysd <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/journeys/journeys/httpapi"
 	"github.com/journeys/journeys/httpapi/ui"
+	"github.com/journeys/journeys/ops"
 	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/dispatch"
 	"github.com/journeys/journeys/processor/lrs"
@@ -100,6 +101,8 @@ type daemon struct {
 	lrs      *lrs.LRS
 	pipeline *processor.Pipeline
 	disp     *dispatch.Dispatcher
+	metrics  *ops.Metrics
+	metSrv   *http.Server
 	admin    adminCredential
 	ln       net.Listener
 	srv      *http.Server
@@ -138,6 +141,27 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if err != nil {
 		return nil, err
 	}
+	if d.pipeline, err = processor.NewPipeline(processor.PipelineConfig{
+		Store:            d.store,
+		DB:               d.lrs.DB,
+		Statements:       d.lrs.Config.Statements,
+		Journeys:         d.lrs.Config.Journeys,
+		ServerSideFilter: !d.lrs.Embedded,
+		BatchSize:        cfg.BatchSize,
+		// d.disp is created below: the dispatcher registers its metrics
+		// on the registry that needs the pipeline's statistics.
+		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
+		Logger:    log.With("component", "pipeline"),
+	}); err != nil {
+		return nil, err
+	}
+	d.metrics = ops.NewMetrics(ops.Sources{
+		Engine:   d.pipeline.Engine().Stats(),
+		Pipeline: d.pipeline.Stats(),
+		Ready:    d.pipeline.Ready,
+		Stream:   d.pipeline.StreamStats,
+		Pebble:   d.store.Metrics,
+	})
 	if d.disp, err = dispatch.New(dispatch.Config{
 		Store:         d.store,
 		Timeout:       cfg.CallbackTimeout,
@@ -146,19 +170,8 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		SigningSecret: cfg.CallbackSigningKey,
 		AllowPrivate:  cfg.CallbackAllowPrivate,
 		Allow:         allow,
+		Registerer:    d.metrics.Registry(),
 		Logger:        log.With("component", "dispatch"),
-	}); err != nil {
-		return nil, err
-	}
-	if d.pipeline, err = processor.NewPipeline(processor.PipelineConfig{
-		Store:            d.store,
-		DB:               d.lrs.DB,
-		Statements:       d.lrs.Config.Statements,
-		Journeys:         d.lrs.Config.Journeys,
-		ServerSideFilter: !d.lrs.Embedded,
-		BatchSize:        cfg.BatchSize,
-		OnDurable:        func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
-		Logger:           log.With("component", "pipeline"),
 	}); err != nil {
 		return nil, err
 	}
@@ -174,6 +187,17 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	mux.Handle("/", api)
 	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
+	var metLn net.Listener
+	if cfg.MetricsListen != "" {
+		if metLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			d.ln.Close()
+			return nil, fmt.Errorf("listen on %s: %w", cfg.MetricsListen, err)
+		}
+		mm := http.NewServeMux()
+		mm.Handle("/metrics", d.metrics.Handler())
+		d.metSrv = &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second}
+	}
+
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
 	d.goRun("pipeline", func() error { return d.pipeline.Run(runCtx) })
@@ -184,6 +208,14 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		}
 		return nil
 	})
+	if d.metSrv != nil {
+		d.goRun("metrics", func() error {
+			if err := d.metSrv.Serve(metLn); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -206,8 +238,12 @@ func (d *daemon) apiConfig() httpapi.Config {
 			Organisation: d.admin.Organisation, Store: d.admin.Store,
 		},
 		Ready:      d.ready,
+		Metrics:    d.metrics.Handler(),
 		Deliveries: d.disp,
 		Logger:     d.log.With("component", "http"),
+	}
+	if d.cfg.MetricsListen != "" {
+		c.Metrics = nil // served on its own listener
 	}
 	if d.lrs.Embedded {
 		c.Ingest = func(ctx context.Context, p httpapi.Principal, body []byte) ([]string, error) {
@@ -256,6 +292,11 @@ func (d *daemon) shutdown() {
 	defer cancel()
 	if err := d.srv.Shutdown(ctx); err != nil {
 		d.log.Warn("http shutdown", "err", err)
+	}
+	if d.metSrv != nil {
+		if err := d.metSrv.Shutdown(ctx); err != nil {
+			d.log.Warn("metrics shutdown", "err", err)
+		}
 	}
 	d.cancel()
 	d.wg.Wait()
