@@ -72,7 +72,10 @@ func (s *server) funnel(w http.ResponseWriter, r *http.Request, rq *request) err
 			return err
 		}
 		if err := rec.Decode(value); err != nil {
-			return err
+			// The engine rebuilds such a record on its next statement;
+			// the funnel leaves it out rather than failing.
+			s.log.Warn("skipping undecodable progress record", "journey", c.ID.Hex(), "err", err)
+			return nil
 		}
 		a := &rec.Attempt
 		if a.Number == 0 {

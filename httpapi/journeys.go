@@ -86,12 +86,14 @@ func (s *server) loadJourneys(ctx context.Context, p *Principal, m *cond.Matcher
 
 // decodeJourney decodes a stored journey document.
 func decodeJourney(raw bson.Raw) (*journey.Journey, error) {
-	var j journey.Journey
-	if err := bson.Unmarshal(raw, &j); err != nil {
+	j, err := journey.DecodeBSON(raw)
+	if err != nil {
+		// Written by another writer with wrong types: the client's request
+		// is fine, the stored document is not.
 		id, _ := raw.Lookup("_id").ObjectIDOK()
-		return nil, fmt.Errorf("decode stored journey %s: %w", id.Hex(), err)
+		return nil, &apiError{status: http.StatusConflict, msg: fmt.Sprintf("the stored journey %s cannot be read: %v", id.Hex(), err)}
 	}
-	return &j, nil
+	return j, nil
 }
 
 // renderListed returns the API form of a listed journey document, projected.

@@ -19,7 +19,6 @@ import (
 	"github.com/journeys/journeys/processor/dispatch"
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/outbox"
-	"github.com/journeys/journeys/processor/source"
 	"github.com/journeys/journeys/state"
 )
 
@@ -46,7 +45,7 @@ func startDaemon(t testing.TB) *daemon {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 2)
 	goRun := func(f func() error) {
 		wg.Add(1)
 		go func() {
@@ -60,23 +59,21 @@ func startDaemon(t testing.TB) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Cleanups run last-in first-out: the parts started below stop before
+	// the stores they use are closed.
+	t.Cleanup(engine.Close)
 	d := &daemon{db: client.Database("lrs")}
 	d.store, err = state.Open(t.TempDir(), state.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { d.store.Close() })
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		d.received.Add(1)
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	// Cleanups run last-in first-out: the parts stop before the stores
-	// they use are closed.
-	t.Cleanup(func() {
-		receiver.Close()
-		d.store.Close()
-		engine.Close()
-	})
+	t.Cleanup(receiver.Close)
 
 	// The pipeline hands deliveries to the dispatcher, which is created
 	// after the metrics so that it can register on their registry.
@@ -88,17 +85,11 @@ func startDaemon(t testing.TB) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The pipeline does not expose its source, so a second source tails
-	// the same database to feed the stream collector real counters.
-	stream, err := source.Open(ctx, source.Config{DB: d.db}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	d.metrics = NewMetrics(Sources{
 		Engine:   d.pipeline.Engine().Stats(),
 		Pipeline: d.pipeline.Stats(),
 		Ready:    d.pipeline.Ready,
-		Stream:   stream.Stats,
+		Stream:   d.pipeline.StreamStats,
 		Pebble:   d.store.Metrics,
 	})
 	disp, err = dispatch.New(dispatch.Config{
@@ -113,13 +104,6 @@ func startDaemon(t testing.TB) *daemon {
 
 	goRun(func() error { return d.pipeline.Run(ctx) })
 	goRun(func() error { return disp.Run(ctx) })
-	goRun(func() error {
-		for {
-			if _, err := stream.Next(ctx); err != nil {
-				return err
-			}
-		}
-	})
 	d.srv = httptest.NewServer(d.metrics.Handler())
 	t.Cleanup(func() {
 		d.srv.Close()
@@ -129,7 +113,6 @@ func startDaemon(t testing.TB) *daemon {
 		for err := range errs {
 			t.Errorf("daemon part failed: %v", err)
 		}
-		stream.Close(context.Background())
 	})
 	waitFor(t, "pipeline ready", func() bool { return d.pipeline.Ready() == nil })
 	// Stored times must follow the journey's recalculation at the start:

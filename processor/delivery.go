@@ -69,7 +69,7 @@ func OwnerIdent(by journey.TrackBy, owner []byte, display string) (map[string]an
 	if err != nil {
 		return nil, err
 	}
-	if by == journey.TrackByPersona && display != "" {
+	if by == journey.TrackByPersona {
 		ident["display"] = display
 	}
 	return ident, nil

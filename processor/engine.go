@@ -45,19 +45,20 @@ type Engine struct {
 	pending int // statements applied since the last Commit
 
 	// Per-statement scratch, reused to keep the hot path allocation-free.
-	hdr       header
-	epoch     uint64
-	touched   []int32
-	keyBuf    []byte
-	ownerBuf  [2][]byte
-	ownerOK   [2]int8 // 0 unknown, 1 ok, -1 untracked
-	curOrg    *orgIndex
-	curPath   *pathIndex
-	visitFn   func(bson.RawValue) bool
-	curDoc    bson.Raw
-	curLive   *live
-	matchFn   func(int) bool
-	encodeBuf []byte
+	hdr        header
+	epoch      uint64
+	touched    []int32
+	keyBuf     []byte
+	ownerBuf   [2][]byte
+	ownerOK    [2]int8 // 0 unknown, 1 ok, -1 untracked
+	curOrg     *orgIndex
+	curPath    *pathIndex
+	visitFn    func(bson.RawValue) bool
+	curDoc     bson.Raw
+	curLive    *live
+	matchFn    func(int) bool
+	encodeBuf  []byte
+	matchedAny bool
 
 	stats Stats
 }
@@ -178,8 +179,15 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 		l.rules.Counts = append(l.rules.Counts, w.Count)
 		l.required = append(l.required, w.Matcher.Required())
 	}
-	// Cached records of the old definition keep their slot layout only if
-	// the waypoints are the same; entries are re-pointed at the new live.
+	if prev, ok := e.journeys[c.ID]; ok {
+		// The skip set belongs to the progress, not the definition.
+		l.skip = prev.skip
+		if prev.c.Organisation != c.Organisation {
+			e.reindex(prev.c.Organisation)
+		}
+	}
+	// Cached records stay valid: a definition change that alters their
+	// slot layout resets them (ResetJourney) before any statement applies.
 	for _, en := range e.order {
 		if en.l.c.ID == c.ID {
 			en.l = l
@@ -269,6 +277,14 @@ func (e *Engine) buildIndex(org primitive.ObjectID) {
 	e.orgs[org] = buildOrgIndex(js)
 }
 
+// forgetJourneys drops every journey (the pipeline restarts from the
+// store).
+func (e *Engine) forgetJourneys() {
+	clear(e.journeys)
+	clear(e.orgs)
+	clear(e.stale)
+}
+
 // Pending returns the number of statements applied since the last Commit.
 func (e *Engine) Pending() int { return e.pending }
 
@@ -306,14 +322,20 @@ func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) error {
 	if !ok || !l.c.Active || len(l.c.Waypoints) == 0 {
 		return nil
 	}
-	if !readHeader(doc, &e.hdr) || e.hdr.voided || primitive.ObjectID(e.hdr.organisation) != l.c.Organisation {
+	if !readHeader(doc, &e.hdr) || e.hdr.voided {
 		return nil
 	}
 	e.epoch++
 	e.ownerOK = [2]int8{}
+	e.matchedAny = false
 	l.epoch, l.mask, l.checked, l.matched = e.epoch, ^uint64(0), 0, 0
 	return e.applyJourney(l, doc)
 }
+
+// Matched reports whether the statement last given to StatementFor
+// matched some waypoint of the journey. Whether it counted depends on the
+// progress at that moment; whether it matched does not.
+func (e *Engine) Matched() bool { return e.matchedAny }
 
 // collect marks the candidate waypoints of the statement in each touched
 // journey and lists the touched journeys in e.touched.
@@ -370,6 +392,9 @@ func (e *Engine) applyTouched(oi *orgIndex, doc bson.Raw) error {
 // whose candidate mask is set.
 func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	c := l.c
+	if primitive.ObjectID(e.hdr.organisation) != c.Organisation {
+		return nil
+	}
 	if e.hdr.hasLRS {
 		if !c.HasSource(primitive.ObjectID(e.hdr.lrsID)) {
 			return nil
@@ -396,6 +421,7 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	if !any {
 		return nil
 	}
+	e.matchedAny = true
 	owner, ok := e.owner(c.TrackBy, doc)
 	if !ok {
 		e.stats.Untracked.Add(1)
@@ -455,12 +481,14 @@ func (e *Engine) owner(by journey.TrackBy, doc bson.Raw) ([]byte, bool) {
 	}
 	key, ok := journey.AppendOwnerKey(e.ownerBuf[i][:0], doc, by)
 	e.ownerBuf[i] = key
-	if ok {
+	// An identifier longer than the store accepts is not tracked: one such
+	// statement must not stop the pipeline.
+	if ok && len(key) <= state.MaxOwnerLen {
 		e.ownerOK[i] = 1
-	} else {
-		e.ownerOK[i] = -1
+		return key, true
 	}
-	return key, ok
+	e.ownerOK[i] = -1
+	return nil, false
 }
 
 func (e *Engine) entryKey(id primitive.ObjectID, owner []byte) string {

@@ -64,6 +64,9 @@ type journeyMeta struct {
 	// keeps the journey out of live processing until the stream redelivers
 	// the event that started the recalculation, which then starts over.
 	Recalculating bool `bson:"recalculating"`
+	// Suspended is set while the journey document does not compile; the
+	// engine does not track it and its next valid version recalculates.
+	Suspended bool `bson:"suspended"`
 	// QuietBefore suppresses callbacks for completions by statements stored
 	// before it (Unix ms).
 	QuietBefore int64 `bson:"quietBefore"`

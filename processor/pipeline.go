@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -60,9 +61,9 @@ type Pipeline struct {
 	engine *Engine
 	src    *source.Source
 	// live is src, for readers on other goroutines (readiness, metrics).
-	live atomic.Pointer[source.Source]
-	metas  map[primitive.ObjectID]*journeyMeta
-	cp     checkpoint
+	live  atomic.Pointer[source.Source]
+	metas map[primitive.ObjectID]*journeyMeta
+	cp    checkpoint
 
 	// skipUntil is the earliest SkipUntil of the journeys with a skip set
 	// (0 when none), so that expiring skip sets costs one comparison per
@@ -162,21 +163,59 @@ func (p *Pipeline) Ready() error {
 }
 
 // Run processes the stream until ctx is cancelled, then commits what it
-// applied and returns nil; any other return is an error the daemon cannot
-// carry on from (the state store failed).
+// applied and returns nil. A failure (the LRS database unreachable during a
+// recalculation, a state store error) is logged and the pipeline starts
+// over from its last checkpoint after a capped, growing pause; meanwhile
+// Ready reports it not ready.
 func (p *Pipeline) Run(ctx context.Context) error {
+	const minPause, maxPause = time.Second, 30 * time.Second
+	pause := minPause
+	for {
+		start := p.cfg.Now()
+		err := p.run(ctx)
+		if ctx.Err() != nil {
+			return err
+		}
+		p.log.Error("pipeline failed: restarting from the last checkpoint", "err", err, "in", pause)
+		p.reset()
+		if p.cfg.Now().Sub(start) > maxPause {
+			pause = minPause // it ran for a while: not a tight failure loop
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, maxPause)
+	}
+}
+
+// reset drops everything held in memory, so that run starts over from what
+// the state store holds.
+func (p *Pipeline) reset() {
+	if err := p.engine.Discard(); err != nil {
+		p.log.Warn("discard pending work", "err", err)
+	}
+	p.engine.forgetJourneys()
+	clear(p.metas)
+	p.cp = checkpoint{}
+	p.skipUntil, p.quietBefore = 0, 0
+}
+
+func (p *Pipeline) run(ctx context.Context) error {
 	fresh, err := p.load()
 	if err != nil {
-		return err
-	}
-	if err := p.open(ctx, fresh); err != nil {
 		return err
 	}
 	defer func() {
 		if p.src != nil {
 			p.src.Close(context.WithoutCancel(ctx))
+			p.setSource(nil)
 		}
 	}()
+	if err := p.open(ctx, fresh); err != nil {
+		return err
+	}
 	p.running.Store(true)
 	defer p.running.Store(false)
 
@@ -233,7 +272,7 @@ func (p *Pipeline) load() (fresh bool, err error) {
 			return nil
 		}
 		p.metas[id] = m
-		if m.Recalculating {
+		if m.Recalculating || m.Suspended {
 			// Suspended until the stream redelivers the change that
 			// started the recalculation (see journeyMeta.Recalculating).
 			return nil
@@ -275,7 +314,12 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 	}
 	if fresh {
 		p.log.Info("no checkpoint: recalculating every active journey")
-		return p.recalculateAll(ctx, p.cfg.Now().UnixMilli())
+		if err := p.recalculateAll(ctx, p.cfg.Now().UnixMilli()); err != nil {
+			return err
+		}
+		// Everything stored so far was seen quietly: a later loss of
+		// history must not call it back.
+		p.cp.LastStored = max(p.cp.LastStored, p.floorStored)
 	}
 	return nil
 }
@@ -314,7 +358,8 @@ func (p *Pipeline) sourceConfig() source.Config {
 func (p *Pipeline) historyLost(ctx context.Context) error {
 	p.stats.HistoryLost.Add(1)
 	p.log.Warn("change stream history lost: recalculating every active journey")
-	if err := p.engine.Discard(); err != nil {
+	// What was applied before the loss is complete and p.cp covers it.
+	if err := p.commit(); err != nil {
 		return err
 	}
 	if p.src != nil {
@@ -330,7 +375,11 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 	if err := p.noteFloor(ctx); err != nil {
 		return err
 	}
-	return p.recalculateAll(ctx, p.cp.LastStored+1)
+	if err := p.recalculateAll(ctx, p.cp.LastStored+1); err != nil {
+		return err
+	}
+	p.cp.LastStored = max(p.cp.LastStored, p.floorStored)
+	return nil
 }
 
 // apply applies one event to the engine and advances the checkpoint.
@@ -348,7 +397,7 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 			p.expireSkips(s)
 		}
 	case source.KindJourneyUpsert:
-		if err := p.journeyChanged(ctx, ev.Doc); err != nil {
+		if err := p.journeyChanged(ctx, ev.Doc, int64(ev.ClusterTime.T)*1000); err != nil {
 			return err
 		}
 	case source.KindJourneyDelete:
@@ -359,7 +408,9 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 		}
 	}
 	p.cp.Token = ev.Token
-	p.stats.LastEventTime.Store(int64(ev.ClusterTime.T))
+	if ev.ClusterTime.T != 0 { // checkpoint events carry no cluster time
+		p.stats.LastEventTime.Store(int64(ev.ClusterTime.T))
+	}
 	return nil
 }
 
@@ -391,19 +442,26 @@ func (p *Pipeline) journeyDeleted(id primitive.ObjectID) {
 }
 
 // journeyChanged handles an inserted, updated or replaced journey document.
-func (p *Pipeline) journeyChanged(ctx context.Context, doc bson.Raw) error {
-	var j journey.Journey
-	if err := bson.Unmarshal(doc, &j); err != nil {
-		p.log.Error("ignoring unreadable journey document", "err", err)
-		return nil
+// at is when the change was made (Unix ms, from the event's cluster time),
+// or 0 when it was not seen in the stream (a fresh start, a lost history).
+func (p *Pipeline) journeyChanged(ctx context.Context, doc bson.Raw, at int64) error {
+	id, _ := doc.Lookup("_id").ObjectIDOK()
+	j, err := journey.DecodeBSON(doc)
+	var c *journey.Compiled
+	if err == nil {
+		c, err = journey.Compile(j)
 	}
-	c, err := journey.Compile(&j)
 	if err != nil {
 		// Written by a writer that bypassed validation: the journey cannot
-		// run until it is fixed; its progress is kept.
-		p.log.Error("journey does not compile: not tracking it", "journey", j.ID.Hex(), "err", err)
-		p.engine.Suspend(j.ID)
-		return nil
+		// run until it is fixed. Its progress is kept; the fixed version
+		// recalculates (the empty version below differs from any digest).
+		p.log.Error("journey does not compile: not tracking it", "journey", id.Hex(), "err", err)
+		p.engine.Suspend(id)
+		m := &journeyMeta{Doc: append(bson.Raw(nil), doc...), Suspended: true}
+		if old := p.metas[id]; old != nil {
+			m.Request = old.Request
+		}
+		return p.putMeta(id, m)
 	}
 	req, notify := recalculateRequest(doc)
 	old := p.metas[j.ID]
@@ -416,13 +474,62 @@ func (p *Pipeline) journeyChanged(ctx context.Context, doc bson.Raw) error {
 	if requested {
 		m.Request = req
 	}
-	recalc := c.Active && (old == nil || old.Recalculating || old.Version != c.Version || requested)
-	if recalc {
-		return p.recalculate(ctx, c, m, notify && requested)
+	switch {
+	case !c.Active:
+		if requested {
+			now := p.cfg.Now()
+			p.writeStatus(ctx, c.ID, journey.RecalculateStatus{FinishedAt: &now, Error: "the journey is inactive: nothing to recalculate"})
+		}
+		if old != nil && old.Version != c.Version && shapeChanged(old.Doc, j) {
+			// Progress built for other waypoints would be shown against
+			// the new ones: drop it; reactivation rebuilds it.
+			p.engine.ResetJourney(c.ID)
+		}
+	case old != nil && old.Recalculating && old.Version == c.Version && !requested:
+		// The stream redelivered the change whose recalculation a crash
+		// interrupted: start it over with the same notification point.
+		return p.recalculate(ctx, c, m)
+	case old == nil || old.Suspended || old.Recalculating || old.Version != c.Version || requested:
+		m.QuietBefore = at
+		if at == 0 {
+			m.QuietBefore = p.cfg.Now().UnixMilli()
+		}
+		if p.quietBefore != 0 {
+			m.QuietBefore = p.quietBefore
+		}
+		if requested && notify {
+			m.QuietBefore = 0
+		}
+		return p.recalculate(ctx, c, m)
+	case old.QuietBefore == m.QuietBefore && old.Version == c.Version && !changedForEngine(old.Doc, doc):
+		// Only fields the engine does not use changed (description,
+		// isPublic, the status the recalculation writes): keep the live
+		// journey, its index and its skip set.
+		p.metas[c.ID].Doc = m.Doc
+		return p.putMeta(c.ID, p.metas[c.ID])
 	}
 	p.engine.SetJourney(c, m.QuietBefore)
 	p.engine.SetSkip(c.ID, m.skipSet())
 	return p.putMeta(c.ID, m)
+}
+
+// shapeChanged reports whether j's waypoints differ from those of the
+// stored document old in anything but the journey's isActive.
+func shapeChanged(old bson.Raw, j *journey.Journey) bool {
+	prev, err := journey.DecodeBSON(old)
+	if err != nil {
+		return true
+	}
+	a, b := *prev, *j
+	a.IsActive, b.IsActive = true, true
+	return a.Version() != b.Version()
+}
+
+// changedForEngine reports whether the outcomes of two versions of a
+// journey document differ: the only non-progress fields the engine uses
+// (in the callbacks it queues).
+func changedForEngine(old, doc bson.Raw) bool {
+	return !bytes.Equal(old.Lookup("outcomes").Value, doc.Lookup("outcomes").Value)
 }
 
 func (p *Pipeline) putMeta(id primitive.ObjectID, m *journeyMeta) error {
@@ -449,11 +556,11 @@ func recalculateRequest(doc bson.Raw) (id primitive.ObjectID, notify bool) {
 }
 
 func compileDoc(doc bson.Raw) (*journey.Compiled, error) {
-	var j journey.Journey
-	if err := bson.Unmarshal(doc, &j); err != nil {
+	j, err := journey.DecodeBSON(doc)
+	if err != nil {
 		return nil, err
 	}
-	return journey.Compile(&j)
+	return journey.Compile(j)
 }
 
 func (p *Pipeline) noteSkipUntil(t int64) {

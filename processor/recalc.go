@@ -38,11 +38,11 @@ const recalcCommitEvery = 1000
 // journey is marked recalculating until the final state is committed with
 // the position's checkpoint; a crash in between replays the change and
 // starts the recalculation over (see journeyMeta.Recalculating).
-func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *journeyMeta, notify bool) error {
+func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *journeyMeta) error {
 	p.stats.Recalculations.Add(1)
 	start := p.cfg.Now()
 	log := p.log.With("journey", c.ID.Hex())
-	log.Info("recalculating journey", "version", c.Version, "notify", notify)
+	log.Info("recalculating journey", "version", c.Version, "quietBefore", m.QuietBefore)
 
 	// Commit what came before the event with its checkpoint, so that the
 	// intermediate commits below never carry a checkpoint past the event.
@@ -50,15 +50,9 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 		return err
 	}
 	m.Recalculating = true
-	m.QuietBefore = start.UnixMilli()
-	if p.quietBefore != 0 {
-		m.QuietBefore = p.quietBefore
-	}
-	if notify {
-		m.QuietBefore = 0
-	}
 	m.Skip, m.SkipUntil = nil, 0
 	p.engine.SetJourney(c, m.QuietBefore)
+	p.engine.SetSkip(c.ID, nil) // a previous recalculation's set: the scan applies everything
 	p.engine.ResetJourney(c.ID)
 	if err := p.putMeta(c.ID, m); err != nil {
 		return err
@@ -99,7 +93,11 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 		if err := p.engine.StatementFor(c.ID, doc); err != nil {
 			return err
 		}
-		if s := p.engine.hdr.stored; s >= cutoff && p.engine.hdr.hasID {
+		// Only statements that match a waypoint need skipping: one that
+		// matches none has no effect whenever it is applied. (Whether it
+		// counted is no guide: applied again later, against later
+		// progress, it might.)
+		if s := p.engine.hdr.stored; s >= cutoff && p.engine.Matched() {
 			skip = append(skip, primitive.ObjectID(p.engine.hdr.id))
 			scanMax = max(scanMax, s)
 		}
@@ -143,7 +141,8 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 
 // recalcFailed reports a recalculation that could not read the statements.
 // The journey stays marked recalculating (suspended) and the error is
-// returned so the daemon restarts the pipeline, which replays the event.
+// returned: the pipeline starts over from its checkpoint, which replays the
+// change, and so the recalculation.
 func (p *Pipeline) recalcFailed(ctx context.Context, c *journey.Compiled, err error) error {
 	p.engine.Suspend(c.ID)
 	now := p.cfg.Now()
@@ -201,7 +200,7 @@ func (p *Pipeline) reloadJourneys(ctx context.Context, all bool) error {
 		if m := p.metas[id]; m != nil && all {
 			m.Version = "" // differs from any digest: recalculate
 		}
-		if err := p.journeyChanged(ctx, doc); err != nil {
+		if err := p.journeyChanged(ctx, doc, 0); err != nil {
 			return err
 		}
 	}

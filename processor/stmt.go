@@ -16,6 +16,7 @@ type header struct {
 	hasID        bool
 	hasOrg       bool
 	hasLRS       bool
+	hasStored    bool
 	voided       bool
 	stored       int64 // Unix ms; 0 when absent
 	timestamp    int64 // Unix ms; 0 when absent
@@ -23,8 +24,9 @@ type header struct {
 
 // readHeader fills h from doc without allocating. It reports false when the
 // document is not well-formed BSON or lacks the fields every stored
-// statement has (_id and organisation as ObjectIds); the caller counts such
-// documents as malformed and skips them.
+// statement has (_id and organisation as ObjectIds, stored as a date, which
+// completion times are taken from); the caller counts such documents as
+// malformed and skips them.
 func readHeader(doc bson.Raw, h *header) bool {
 	*h = header{}
 	if len(doc) < 5 || int(int32(uint32(doc[0])|uint32(doc[1])<<8|uint32(doc[2])<<16|uint32(doc[3])<<24)) != len(doc) {
@@ -58,7 +60,7 @@ func readHeader(doc bson.Raw, h *header) bool {
 			h.voided = v.Type == bsontype.Boolean && len(v.Data) == 1 && v.Data[0] == 1
 		case "stored":
 			if t, ok := v.DateTimeOK(); ok {
-				h.stored = t
+				h.stored, h.hasStored = t, true
 			}
 		case "timestamp":
 			if t, ok := v.DateTimeOK(); ok {
@@ -66,5 +68,5 @@ func readHeader(doc bson.Raw, h *header) bool {
 			}
 		}
 	}
-	return h.hasID && h.hasOrg
+	return h.hasID && h.hasOrg && h.hasStored
 }

@@ -55,7 +55,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB URI of the LRS database (a replica set); empty runs on an embedded store in --data-dir")
 	fs.StringVar(&c.MongoDB, "mongo-db", "learninglocker_v2", "LRS database name")
 	fs.StringVar(&c.DataDir, "data-dir", "data", "directory for the state store (and the embedded LRS store)")
-	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the HTTP API")
+	fs.StringVar(&c.Listen, "listen", defaultListen, "address of the HTTP API")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "separate address for /metrics (empty: served on --listen)")
 	fs.StringVar(&c.AdminKey, "admin-key", "", "static admin API key (empty: generated once and kept in --data-dir)")
 	fs.StringVar(&c.AdminSecret, "admin-secret", "", "static admin API secret")
