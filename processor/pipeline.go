@@ -525,11 +525,27 @@ func shapeChanged(old bson.Raw, j *journey.Journey) bool {
 	return a.Version() != b.Version()
 }
 
-// changedForEngine reports whether the outcomes of two versions of a
-// journey document differ: the only non-progress fields the engine uses
-// (in the callbacks it queues).
+// changedForEngine reports whether two versions of a journey document
+// differ in anything but the fields the daemon itself keeps rewriting
+// (recalculateStatus, updatedAt): the rest is served in callback bodies.
 func changedForEngine(old, doc bson.Raw) bool {
-	return !bytes.Equal(old.Lookup("outcomes").Value, doc.Lookup("outcomes").Value)
+	return !bytes.Equal(withoutVolatile(old), withoutVolatile(doc))
+}
+
+func withoutVolatile(doc bson.Raw) []byte {
+	elems, err := doc.Elements()
+	if err != nil {
+		return doc
+	}
+	var out []byte
+	for _, e := range elems {
+		switch e.Key() {
+		case "recalculateStatus", "updatedAt":
+			continue
+		}
+		out = append(out, e...)
+	}
+	return out
 }
 
 func (p *Pipeline) putMeta(id primitive.ObjectID, m *journeyMeta) error {
