@@ -1,0 +1,154 @@
+package processor
+
+import (
+	"sort"
+
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/progress"
+)
+
+// This file holds the engine's set of journeys and their candidate
+// indexes.
+
+// Journey returns the compiled journey with id, if the engine knows it.
+func (e *Engine) Journey(id primitive.ObjectID) (*journey.Compiled, bool) {
+	l, ok := e.journeys[id]
+	if !ok {
+		return nil, false
+	}
+	return l.c, true
+}
+
+// Journeys returns the compiled journeys the engine knows, by id.
+func (e *Engine) Journeys() []*journey.Compiled {
+	out := make([]*journey.Compiled, 0, len(e.journeys))
+	for _, l := range e.journeys {
+		out = append(out, l.c)
+	}
+	sort.Slice(out, func(a, b int) bool { return string(out[a].ID[:]) < string(out[b].ID[:]) })
+	return out
+}
+
+// SetJourney adds or replaces a journey. Statements applied afterwards are
+// evaluated against c. Callbacks for completions by statements stored before
+// quietBefore (Unix ms) are suppressed; pass 0 to notify for all.
+//
+// SetJourney does not touch existing progress: when the version changed the
+// caller resets it (ResetJourney) and recalculates.
+func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
+	l := &live{
+		c:           c,
+		quietBefore: quietBefore,
+		rules:       progress.Rules{Sequential: c.Sequential, Repeatable: c.Repeatable},
+	}
+	for _, w := range c.Waypoints {
+		l.rules.Counts = append(l.rules.Counts, w.Count)
+		l.required = append(l.required, w.Matcher.Required())
+	}
+	if prev, ok := e.journeys[c.ID]; ok {
+		// The skip set belongs to the progress, not the definition.
+		l.skip = prev.skip
+		if prev.c.Organisation != c.Organisation {
+			e.reindex(prev.c.Organisation)
+		}
+	}
+	// Cached records stay valid: a definition change that alters their
+	// slot layout resets them (ResetJourney) before any statement applies.
+	for _, en := range e.order {
+		if en.l.c.ID == c.ID {
+			en.l = l
+		}
+	}
+	e.journeys[c.ID] = l
+	e.reindex(c.Organisation)
+}
+
+// SetSkip makes the engine ignore, for journey id, the statements in skip
+// (by _id); nil clears it.
+func (e *Engine) SetSkip(id primitive.ObjectID, skip map[primitive.ObjectID]struct{}) {
+	if l, ok := e.journeys[id]; ok {
+		l.skip = skip
+	}
+}
+
+// RemoveJourney forgets a journey and deletes its progress in the pending
+// batch. Deliveries already queued stay queued (SPEC §7).
+func (e *Engine) RemoveJourney(id primitive.ObjectID) {
+	l, ok := e.journeys[id]
+	if !ok {
+		return
+	}
+	e.dropCached(id)
+	e.pendingBatch().DeleteJourney(id)
+	delete(e.journeys, id)
+	e.reindex(l.c.Organisation)
+}
+
+// Suspend forgets a journey without touching its stored progress: it stops
+// advancing until SetJourney brings it back.
+func (e *Engine) Suspend(id primitive.ObjectID) {
+	l, ok := e.journeys[id]
+	if !ok {
+		return
+	}
+	delete(e.journeys, id)
+	e.reindex(l.c.Organisation)
+}
+
+// ResetJourney deletes a journey's progress and archived attempts in the
+// pending batch, keeping its fired markers, before a recalculation rebuilds
+// them.
+func (e *Engine) ResetJourney(id primitive.ObjectID) {
+	e.dropCached(id)
+	e.pendingBatch().ResetJourneyProgress(id)
+}
+
+func (e *Engine) dropCached(id primitive.ObjectID) {
+	kept := e.order[:0]
+	for _, en := range e.order {
+		if en.l.c.ID == id {
+			delete(e.dirty, e.entryKey(id, en.owner))
+			continue
+		}
+		kept = append(kept, en)
+	}
+	for i := len(kept); i < len(e.order); i++ {
+		e.order[i] = nil
+	}
+	e.order = kept
+}
+
+func (e *Engine) reindex(org primitive.ObjectID) { e.stale[org] = true }
+
+// refreshIndexes rebuilds the candidate indexes of stale organisations.
+func (e *Engine) refreshIndexes() {
+	for org := range e.stale {
+		e.buildIndex(org)
+	}
+	clear(e.stale)
+}
+
+func (e *Engine) buildIndex(org primitive.ObjectID) {
+	var js []*live
+	for _, l := range e.journeys {
+		if l.c.Organisation == org && l.c.Active && len(l.c.Waypoints) > 0 {
+			js = append(js, l)
+		}
+	}
+	if len(js) == 0 {
+		delete(e.orgs, org)
+		return
+	}
+	sort.Slice(js, func(a, b int) bool { return string(js[a].c.ID[:]) < string(js[b].c.ID[:]) })
+	e.orgs[org] = buildOrgIndex(js)
+}
+
+// forgetJourneys drops every journey (the pipeline restarts from the
+// store).
+func (e *Engine) forgetJourneys() {
+	clear(e.journeys)
+	clear(e.orgs)
+	clear(e.stale)
+}
