@@ -59,6 +59,11 @@ type Engine struct {
 	encodeBuf  []byte
 	matchedAny bool
 
+	// cache holds committed records across commits; written is scratch
+	// for Commit.
+	cache   *recordCache
+	written []*entry
+
 	stats Stats
 }
 
@@ -85,6 +90,7 @@ type live struct {
 // entry is a progress record in the write-back cache.
 type entry struct {
 	l       *live
+	key     string // journey id and owner: its key in dirty and cache
 	owner   []byte
 	rec     progress.Record
 	changed bool
@@ -117,6 +123,9 @@ type Options struct {
 	// OnDurable, when set, receives the deliveries queued by a Commit once
 	// that Commit is durable, so a dispatcher can send them at once.
 	OnDurable func([]outbox.Delivery)
+	// CacheRecords bounds the decoded progress records kept across
+	// commits; 0 means 65,536, a negative value disables the cache.
+	CacheRecords int
 }
 
 // NewEngine returns an engine over store with no journeys.
@@ -129,6 +138,7 @@ func NewEngine(store *state.Store, opts Options) *Engine {
 		store:     store,
 		log:       log,
 		onDurable: opts.OnDurable,
+		cache:     newRecordCache(opts.CacheRecords),
 		journeys:  map[primitive.ObjectID]*live{},
 		orgs:      map[primitive.ObjectID]*orgIndex{},
 		stale:     map[primitive.ObjectID]bool{},
@@ -349,10 +359,6 @@ func (e *Engine) owner(by journey.TrackBy, doc bson.Raw) ([]byte, bool) {
 	return nil, false
 }
 
-func (e *Engine) entryKey(id primitive.ObjectID, owner []byte) string {
-	return string(e.appendEntryKey(id, owner))
-}
-
 func (e *Engine) appendEntryKey(id primitive.ObjectID, owner []byte) []byte {
 	e.keyBuf = append(append(e.keyBuf[:0], id[:]...), owner...)
 	return e.keyBuf
@@ -361,10 +367,18 @@ func (e *Engine) appendEntryKey(id primitive.ObjectID, owner []byte) []byte {
 // load returns the cached record of (l, owner), reading it from the store on
 // a miss.
 func (e *Engine) load(l *live, owner []byte) (*entry, error) {
-	if en, ok := e.dirty[string(e.appendEntryKey(l.c.ID, owner))]; ok {
+	key := e.appendEntryKey(l.c.ID, owner)
+	if en, ok := e.dirty[string(key)]; ok {
 		return en, nil
 	}
-	en := &entry{l: l, owner: append([]byte(nil), owner...)}
+	if en := e.cache.take(key); en != nil {
+		en.l, en.changed = l, false
+		e.dirty[en.key] = en
+		e.order = append(e.order, en)
+		return en, nil
+	}
+	en := &entry{l: l, key: string(key)}
+	en.owner = []byte(en.key[12:])
 	v, ok, err := e.store.Progress(l.c.ID, owner)
 	if err != nil {
 		return nil, fmt.Errorf("read progress of journey %s: %w", l.c.ID.Hex(), err)
@@ -377,7 +391,7 @@ func (e *Engine) load(l *live, owner []byte) (*entry, error) {
 			en.rec = progress.Record{}
 		}
 	}
-	e.dirty[string(e.appendEntryKey(l.c.ID, owner))] = en
+	e.dirty[en.key] = en
 	e.order = append(e.order, en)
 	return en, nil
 }
@@ -399,6 +413,7 @@ func (e *Engine) Commit(checkpoint []byte) error {
 	}
 	queued := e.queued
 	e.queued = nil
+	written := append(e.written[:0], e.order...)
 	e.resetPending()
 	if b.Empty() {
 		return b.Close()
@@ -406,6 +421,12 @@ func (e *Engine) Commit(checkpoint []byte) error {
 	if err := b.Commit(); err != nil {
 		return fmt.Errorf("commit progress: %w", err)
 	}
+	for i, en := range written {
+		en.changed = false
+		e.cache.put(en)
+		written[i] = nil
+	}
+	e.written = written[:0]
 	if len(queued) > 0 && e.onDurable != nil {
 		e.onDurable(queued)
 	}

@@ -76,14 +76,12 @@ func (e *Engine) SetSkip(id primitive.ObjectID, skip map[primitive.ObjectID]stru
 // RemoveJourney forgets a journey and deletes its progress in the pending
 // batch. Deliveries already queued stay queued (SPEC §7).
 func (e *Engine) RemoveJourney(id primitive.ObjectID) {
-	l, ok := e.journeys[id]
-	if !ok {
-		return
-	}
 	e.dropCached(id)
 	e.pendingBatch().DeleteJourney(id)
-	delete(e.journeys, id)
-	e.reindex(l.c.Organisation)
+	if l, ok := e.journeys[id]; ok {
+		delete(e.journeys, id)
+		e.reindex(l.c.Organisation)
+	}
 }
 
 // Suspend forgets a journey without touching its stored progress: it stops
@@ -106,10 +104,11 @@ func (e *Engine) ResetJourney(id primitive.ObjectID) {
 }
 
 func (e *Engine) dropCached(id primitive.ObjectID) {
+	e.cache.dropJourney(id)
 	kept := e.order[:0]
 	for _, en := range e.order {
 		if en.l.c.ID == id {
-			delete(e.dirty, e.entryKey(id, en.owner))
+			delete(e.dirty, en.key)
 			continue
 		}
 		kept = append(kept, en)
@@ -148,6 +147,7 @@ func (e *Engine) buildIndex(org primitive.ObjectID) {
 // forgetJourneys drops every journey (the pipeline restarts from the
 // store).
 func (e *Engine) forgetJourneys() {
+	e.cache.reset()
 	clear(e.journeys)
 	clear(e.orgs)
 	clear(e.stale)

@@ -15,10 +15,7 @@ import (
 // checkpoint.
 
 func (p *Pipeline) journeyDeleted(id primitive.ObjectID) {
-	p.engine.RemoveJourney(id)
-	// RemoveJourney's DeleteJourney also removes the stored meta; a journey
-	// the engine did not know (suspended) still needs it removed.
-	p.engine.pendingBatch().DeleteJourney(id)
+	p.engine.RemoveJourney(id) // progress, attempts and the stored meta
 	delete(p.metas, id)
 	p.log.Info("journey deleted", "journey", id.Hex())
 }
