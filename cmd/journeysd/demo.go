@@ -100,7 +100,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	printSummary(stdout, journeys, funnels, recv)
 
 	if *keep {
-		fmt.Fprintf(stdout, "\nThe daemon keeps running (Ctrl-C to stop):\n  API      %s/api/v2/journey\n  progress %s/api/v2/journeyprogress?journey=%s\n  metrics  %s/metrics\n  credentials: HTTP Basic demo:demo-secret\n", api.base, api.base, ids[0], api.base)
+		fmt.Fprintf(stdout, "\nThe daemon keeps running (Ctrl-C to stop):\n  page     %s/ui/\n  API      %s/api/v2/journey\n  progress %s/api/v2/journeyprogress?journey=%s\n  metrics  %s/metrics\n  credentials: HTTP Basic demo:demo-secret\n", api.base, api.base, api.base, ids[0], api.base)
 		<-ctx.Done()
 	}
 	cancel()
