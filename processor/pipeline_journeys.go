@@ -59,9 +59,10 @@ func (p *Pipeline) journeyChanged(ctx context.Context, doc bson.Raw, at int64) e
 			now := p.cfg.Now()
 			p.writeStatus(ctx, c.ID, journey.RecalculateStatus{FinishedAt: &now, Error: "the journey is inactive: nothing to recalculate"})
 		}
-		if old != nil && old.Version != c.Version && shapeChanged(old.Doc, j) {
-			// Progress built for other waypoints would be shown against
-			// the new ones: drop it; reactivation rebuilds it.
+		if old != nil && (old.Recalculating || old.Version != c.Version && shapeChanged(old.Doc, j)) {
+			// Progress half rebuilt, or built for other waypoints (it
+			// would be shown against the new ones): drop it; reactivation
+			// rebuilds it.
 			p.engine.ResetJourney(c.ID)
 		}
 	case old != nil && old.Recalculating && old.Version == c.Version && !requested:
@@ -81,9 +82,9 @@ func (p *Pipeline) journeyChanged(ctx context.Context, doc bson.Raw, at int64) e
 		}
 		return p.recalculate(ctx, c, m)
 	case old.QuietBefore == m.QuietBefore && old.Version == c.Version && !changedForEngine(old.Doc, doc):
-		// Only fields the engine does not use changed (description,
-		// isPublic, the status the recalculation writes): keep the live
-		// journey, its index and its skip set.
+		// Only what the daemon itself rewrites changed (the status a
+		// recalculation writes, updatedAt): keep the live journey, its
+		// index and its skip set.
 		p.metas[c.ID].Doc = m.Doc
 		return p.putMeta(c.ID, p.metas[c.ID])
 	}
