@@ -60,9 +60,13 @@ type LRS struct {
 	Config
 
 	engine *lungo.Engine // nil for MongoDB
-	// ingest serialises Ingest calls, so that an id's conflict check and
-	// its insert cannot interleave with another call's.
+	// ingest is the writer lock of Ingest (see write): one group of
+	// batches is checked and inserted at a time, so an id's conflict check
+	// and its insert cannot interleave with another group's.
 	ingest sync.Mutex
+	// queue holds the batches waiting for the writer lock.
+	queueMu sync.Mutex
+	queue   []*pendingWrite
 }
 
 // Open connects to the database cfg names and creates the indexes the
