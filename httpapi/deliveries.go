@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/journeys/journeys/processor"
+	"github.com/journeys/journeys/processor/dispatch"
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/outbox"
 )
@@ -122,7 +123,10 @@ func (s *server) deliveries(r *http.Request, p *Principal, f deliveryFilter) ([]
 			}
 			d, err := outbox.Decode(value)
 			if err != nil {
-				return err
+				// The dispatcher leaves such a record to an operator; one
+				// bad record must not fail every organisation's listing.
+				s.log.Warn("skipping undecodable delivery record", "err", err)
+				return nil
 			}
 			if d.Organisation != p.Organisation || !f.keep(d) {
 				return nil
@@ -133,7 +137,8 @@ func (s *server) deliveries(r *http.Request, p *Principal, f deliveryFilter) ([]
 			}
 			v, err := viewDelivery(d, status)
 			if err != nil {
-				return err
+				s.log.Warn("skipping unrenderable delivery record", "id", d.ID, "err", err)
+				return nil
 			}
 			out = append(out, v)
 			if len(out) == f.limit {
@@ -217,12 +222,15 @@ func (s *server) replay(w http.ResponseWriter, r *http.Request, rq *request) err
 	}
 	d, err := outbox.Decode(v)
 	if err != nil {
-		return err
+		return &apiError{status: http.StatusConflict, msg: fmt.Sprintf("dead-lettered delivery %s cannot be read: %v", id, err)}
 	}
 	if d.Organisation != rq.p.Organisation {
 		return notFound
 	}
 	if err := s.cfg.Deliveries.Replay(r.Context(), id); err != nil {
+		if errors.Is(err, dispatch.ErrNotFound) {
+			return notFound // replayed meanwhile by another request
+		}
 		return fmt.Errorf("replay delivery %s: %w", id, err)
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": statusPending})

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -23,7 +24,11 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request, _ *request) erro
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": err.Error()})
+			// Unauthenticated: name the failing part, log the detail
+			// (which may include internal host names).
+			s.log.Warn("not ready", "err", err)
+			part, _, _ := strings.Cut(err.Error(), ":")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": part})
 			return nil
 		}
 	}

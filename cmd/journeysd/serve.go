@@ -171,6 +171,9 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		AllowPrivate:  cfg.CallbackAllowPrivate,
 		Allow:         allow,
 		Registerer:    d.metrics.Registry(),
+		// Half the shutdown budget for in-flight callbacks; the rest is for
+		// the HTTP servers and the pipeline's last commit.
+		Drain: cfg.ShutdownBudget / 2,
 		Logger:        log.With("component", "dispatch"),
 	}); err != nil {
 		return nil, err
@@ -185,7 +188,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	mux := http.NewServeMux()
 	mux.Handle(ui.Prefix, ui.Handler())
 	mux.Handle("/", api)
-	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	d.srv = newHTTPServer(mux)
 
 	var metLn net.Listener
 	if cfg.MetricsListen != "" {
@@ -195,7 +198,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		}
 		mm := http.NewServeMux()
 		mm.Handle("/metrics", d.metrics.Handler())
-		d.metSrv = &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second}
+		d.metSrv = newHTTPServer(mm)
 	}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -288,7 +291,7 @@ func (d *daemon) goRun(name string, f func() error) {
 func (d *daemon) shutdown() {
 	defer close(d.done)
 	d.log.Info("shutting down")
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.ShutdownBudget)
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.ShutdownBudget/2)
 	defer cancel()
 	if err := d.srv.Shutdown(ctx); err != nil {
 		d.log.Warn("http shutdown", "err", err)
@@ -323,6 +326,18 @@ func (d *daemon) Wait() error {
 	d.errMu.Lock()
 	defer d.errMu.Unlock()
 	return d.err
+}
+
+// newHTTPServer bounds how long a client may take, so that slow or idle
+// connections neither pile up nor hold a graceful shutdown.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
 }
 
 func parsePrefixes(s string) ([]netip.Prefix, error) {

@@ -53,7 +53,7 @@ func newClient(cfg Config, g guard) *retryablehttp.Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &retryablehttp.Client{
-		HTTPClient: &http.Client{Transport: transport, CheckRedirect: checkRedirect},
+		HTTPClient: &http.Client{Transport: keepIdle{transport}, CheckRedirect: checkRedirect},
 		RetryMax:   0,
 		CheckRetry: func(context.Context, *http.Response, error) (bool, error) {
 			return false, nil
@@ -61,6 +61,11 @@ func newClient(cfg Config, g guard) *retryablehttp.Client {
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 }
+
+// keepIdle hides the transport's CloseIdleConnections: retryablehttp calls
+// it after every failed request, which would drop the pooled connections to
+// every healthy receiver whenever one receiver fails.
+type keepIdle struct{ http.RoundTripper }
 
 // checkRedirect follows only 307 and 308, which repeat the POST with its
 // body. For 301, 302 and 303 net/http would switch to a bodiless GET whose

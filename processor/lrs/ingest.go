@@ -77,6 +77,19 @@ func (l *LRS) write(ctx context.Context, w *pendingWrite) error {
 	group := l.queue
 	l.queue = nil
 	l.queueMu.Unlock()
+	defer func() {
+		// Every caller of the group waits for an outcome: never leave one
+		// without, whatever happens here.
+		if v := recover(); v != nil {
+			for _, g := range group {
+				select {
+				case g.done <- fmt.Errorf("lrs: store statements: %v", v):
+				default:
+				}
+			}
+			panic(v)
+		}
+	}()
 	// The group holds other callers' batches: this caller going away must
 	// not fail them.
 	l.writeGroup(context.WithoutCancel(ctx), group)
