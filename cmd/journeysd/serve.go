@@ -173,8 +173,8 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		Registerer:    d.metrics.Registry(),
 		// Half the shutdown budget for in-flight callbacks; the rest is for
 		// the HTTP servers and the pipeline's last commit.
-		Drain: cfg.ShutdownBudget / 2,
-		Logger:        log.With("component", "dispatch"),
+		Drain:  cfg.ShutdownBudget / 2,
+		Logger: log.With("component", "dispatch"),
 	}); err != nil {
 		return nil, err
 	}
