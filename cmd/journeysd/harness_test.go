@@ -81,6 +81,12 @@ func (p *proc) start() {
 	}, p.extra...)
 	p.cmd = exec.Command(binary, args...)
 	p.log = &bytes.Buffer{}
+	log := p.log
+	p.t.Cleanup(func() {
+		if p.t.Failed() && os.Getenv("JOURNEYS_TEST_LOGS") != "" {
+			p.t.Logf("journeysd log (%s):\n%s", p.dataDir, log)
+		}
+	})
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)

@@ -138,7 +138,29 @@ func embeddedStore(dir string) (lungo.Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("lrs: create data directory: %w", err)
 	}
-	return lungo.NewFileStore(filepath.Join(dir, StoreFile), 0o600), nil
+	path := filepath.Join(dir, StoreFile)
+	waitPastLastWrite(path)
+	return lungo.NewFileStore(path, 0o600), nil
+}
+
+// waitPastLastWrite waits, if need be, until the wall clock has left the
+// second in which the store file was last written. lungo stamps change
+// events with (Unix second, counter) and restarts the counter with the
+// process: a process started within the second of its predecessor's last
+// write would stamp events with the same timestamps as events already in
+// the oplog, and a resume token naming one of them would be ambiguous — a
+// restarted pipeline could resume after the wrong event and apply
+// statements twice. Every event in the file was stamped no later than the
+// file's modification time, so after that second new stamps are unique.
+func waitPastLastWrite(path string) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	last := fi.ModTime().Unix()
+	if wait := time.Until(time.Unix(last+1, 0)); wait > 0 {
+		time.Sleep(wait)
+	}
 }
 
 // createIndexes creates the indexes Open documents.
