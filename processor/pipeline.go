@@ -172,7 +172,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		start := p.cfg.Now()
 		err := p.run(ctx)
 		if ctx.Err() != nil {
-			return err
+			// Stopping: whatever was interrupted (a recalculation, say)
+			// is redone from the checkpoint at the next start.
+			if err != nil {
+				p.log.Info("stopped while working", "err", err)
+			}
+			return nil
 		}
 		p.log.Error("pipeline failed: restarting from the last checkpoint", "err", err, "in", pause)
 		p.reset()
