@@ -297,23 +297,31 @@ func compact(t testing.TB, b []byte) string {
 	return buf.String()
 }
 
+// compileStored reads journey id as the API stored it and compiles it, as
+// the pipeline does.
+func compileStored(t testing.TB, db lungo.IDatabase, id string) *journey.Compiled {
+	t.Helper()
+	raw, err := db.Collection("journeys").FindOne(context.Background(), bson.M{"_id": mustOID(id)}).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := journey.DecodeBSON(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := journey.Compile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // seedOwners runs the real engine over a launch statement by each of the
 // first n actors of g for journey id, so that progress, funnel and
 // delivery routes have records to read.
 func seedOwners(t testing.TB, h *harness, id string, g *xapitest.Generator, n int) {
 	t.Helper()
-	var doc journey.Journey
-	raw, err := h.db.Collection("journeys").FindOne(context.Background(), bson.M{"_id": mustOID(id)}).Raw()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bson.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	c, err := journey.Compile(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := compileStored(t, h.db, id)
 	e := processor.NewEngine(h.store, processor.Options{})
 	e.SetJourney(c, 0)
 	for i := range n {

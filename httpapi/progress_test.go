@@ -10,11 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/bson"
-
 	"github.com/journeys/journeys/internal/xapitest"
 	"github.com/journeys/journeys/processor"
-	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/outbox"
 )
 
@@ -65,19 +62,7 @@ func newProgressFixture(t *testing.T) *progressFixture {
 
 	e := processor.NewEngine(f.store, processor.Options{})
 	for _, j := range []apiJourney{f.unordered, f.sequential} {
-		var doc journey.Journey
-		raw, err := f.db.Collection("journeys").FindOne(context.Background(), bson.M{"_id": mustOID(j.ID)}).Raw()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := bson.Unmarshal(raw, &doc); err != nil {
-			t.Fatal(err)
-		}
-		c, err := journey.Compile(&doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.SetJourney(c, 0)
+		e.SetJourney(compileStored(t, f.db, j.ID), 0)
 	}
 
 	f.gen = xapitest.New(3, xapitest.Options{Organisation: orgA, Store: storeA, Actors: actors})

@@ -13,31 +13,19 @@ import (
 )
 
 // callbackBody is the JSON body of SPEC §8, shaped like Learning Locker's
-// journey callback.
+// journey callback. Owner and waypoints render as in progress documents
+// (view.go); the callback lists the waypoints as an array.
 type callbackBody struct {
-	Owner       callbackOwner    `json:"owner"`
+	Owner       ProgressOwner    `json:"owner"`
 	Attempt     callbackAttempt  `json:"attempt"`
 	Journey     *journey.Journey `json:"journey"`
 	CompletedAt string           `json:"completedAt"`
 }
 
-type callbackOwner struct {
-	TrackBy journey.TrackBy `json:"trackBy"`
-	Ident   map[string]any  `json:"ident"`
-}
-
 type callbackAttempt struct {
-	Waypoints   []callbackWaypoint `json:"waypoints"`
-	CompletedAt string             `json:"completedAt"`
-	IsCompleted bool               `json:"isCompleted"`
-}
-
-type callbackWaypoint struct {
-	Waypoint    string         `json:"waypoint"`
-	Order       float64        `json:"order"`
-	CompletedAt string         `json:"completedAt"`
+	Waypoints   []WaypointView `json:"waypoints"`
+	CompletedAt *string        `json:"completedAt"`
 	IsCompleted bool           `json:"isCompleted"`
-	Statements  []StatementRef `json:"statements"`
 }
 
 // StatementRef is a statement that counted toward a waypoint, as served by
@@ -83,24 +71,16 @@ func newDeliveries(c *journey.Compiled, owner []byte, rec *progress.Record, now 
 		return nil, fmt.Errorf("owner identity: %w", err)
 	}
 	a := &rec.Attempt
+	av := renderAttempt(c, a)
 	body := callbackBody{
-		Owner:       callbackOwner{TrackBy: c.TrackBy, Ident: ident},
+		Owner:       ProgressOwner{TrackBy: c.TrackBy, Ident: ident},
 		Journey:     c.Doc,
 		CompletedAt: FormatTime(a.CompletedAt),
 		Attempt: callbackAttempt{
-			CompletedAt: FormatTime(a.CompletedAt),
-			IsCompleted: true,
+			Waypoints:   av.Waypoints,
+			CompletedAt: av.CompletedAt,
+			IsCompleted: av.IsCompleted,
 		},
-	}
-	for i, w := range c.Waypoints {
-		wp := a.Waypoints[i]
-		body.Attempt.Waypoints = append(body.Attempt.Waypoints, callbackWaypoint{
-			Waypoint:    w.ID.Hex(),
-			Order:       w.Order,
-			CompletedAt: FormatTime(wp.CompletedAt),
-			IsCompleted: true,
-			Statements:  StatementRefs(wp.Refs),
-		})
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
