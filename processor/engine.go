@@ -58,6 +58,9 @@ type Engine struct {
 	matchFn    func(int) bool
 	encodeBuf  []byte
 	matchedAny bool
+	// rebuilding is set while a recalculation applies a statement
+	// (ScanStatement, StatementFor): deferred journeys then take it.
+	rebuilding bool
 
 	// cache holds committed records across commits; written is scratch
 	// for Commit.
@@ -76,9 +79,11 @@ type live struct {
 	// quietBefore suppresses callbacks for completions by statements stored
 	// (Unix ms) before it: those a recalculation finds in history.
 	quietBefore int64
-	// skip holds the statements a recalculation already applied that the
-	// stream may still deliver (see Pipeline.recalculate); nil when none.
-	skip map[primitive.ObjectID]struct{}
+	// deferred is set while the journey recalculates: the live statements
+	// that match it are appended to its pending log (seq nextSeq on) in
+	// the pending batch instead of being applied (see recalc.go).
+	deferred bool
+	nextSeq  uint64
 
 	// Candidate bookkeeping for the statement being processed.
 	epoch   uint64
@@ -114,6 +119,9 @@ type Stats struct {
 	Completions atomic.Uint64
 	// Deliveries counts callback deliveries queued.
 	Deliveries atomic.Uint64
+	// Deferred counts live statements held back in a recalculating
+	// journey's pending log.
+	Deferred atomic.Uint64
 }
 
 // Options configure an Engine.
@@ -183,27 +191,65 @@ func (e *Engine) Statement(doc bson.Raw) error {
 }
 
 // StatementFor applies one stored statement to one journey only, as a
-// recalculation does while it rebuilds that journey from history.
-func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) error {
+// recalculation does when it hands over to live processing: the journey's
+// pending live statements are applied this way after its scan. It reports
+// whether the statement matched some waypoint of the journey (whether it
+// counted depends on the progress at that moment; whether it matched does
+// not).
+func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) (matched bool, err error) {
 	e.pending++
 	l, ok := e.journeys[id]
 	if !ok || !l.c.Active || len(l.c.Waypoints) == 0 {
-		return nil
+		return false, nil
 	}
 	if !readHeader(doc, &e.hdr) || e.hdr.voided {
-		return nil
+		return false, nil
 	}
 	e.epoch++
 	e.ownerOK = [2]int8{}
 	e.matchedAny = false
 	l.epoch, l.mask, l.checked, l.matched = e.epoch, ^uint64(0), 0, 0
-	return e.applyJourney(l, doc)
+	e.rebuilding = true
+	defer func() { e.rebuilding = false }()
+	err = e.applyJourney(l, doc)
+	return e.matchedAny, err
 }
 
-// Matched reports whether the statement last given to StatementFor
-// matched some waypoint of the journey. Whether it counted depends on the
-// progress at that moment; whether it matched does not.
-func (e *Engine) Matched() bool { return e.matchedAny }
+// ScanStatement applies one stored statement, read by a recalculation's
+// scan, to the journeys of its organisation for which want reports true,
+// found through the candidate index as live statements are. onMatch is
+// called with each of those journeys that the statement matched (whether
+// or not it counted). Malformed and voided statements are skipped.
+func (e *Engine) ScanStatement(doc bson.Raw, want func(primitive.ObjectID) bool, onMatch func(primitive.ObjectID)) error {
+	e.pending++
+	if !readHeader(doc, &e.hdr) || e.hdr.voided {
+		return nil
+	}
+	if len(e.stale) > 0 {
+		e.refreshIndexes()
+	}
+	oi := e.orgs[primitive.ObjectID(e.hdr.organisation)]
+	if oi == nil {
+		return nil
+	}
+	e.collect(oi, doc)
+	e.rebuilding = true
+	defer func() { e.rebuilding = false }()
+	for _, j := range e.touched {
+		l := oi.journeys[j]
+		if !want(l.c.ID) {
+			continue
+		}
+		e.matchedAny = false
+		if err := e.applyJourney(l, doc); err != nil {
+			return err
+		}
+		if e.matchedAny {
+			onMatch(l.c.ID)
+		}
+	}
+	return nil
+}
 
 // collect marks the candidate waypoints of the statement in each touched
 // journey and lists the touched journeys in e.touched.
@@ -270,10 +316,11 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	} else if len(c.Sources) > 0 {
 		return nil
 	}
-	if l.skip != nil {
-		if _, ok := l.skip[primitive.ObjectID(e.hdr.id)]; ok {
-			return nil
+	if l.deferred != e.rebuilding {
+		if l.deferred {
+			return e.deferLive(l, doc)
 		}
+		return nil // a scan reaches only recalculating journeys
 	}
 	e.curDoc, e.curLive = doc, l
 	// A statement that matches none of its candidate waypoints cannot count
@@ -312,6 +359,26 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	e.stats.Matched.Add(1)
 	if eff.Completed {
 		return e.completed(en)
+	}
+	return nil
+}
+
+// deferLive appends the current live statement to recalculating journey
+// l's pending log, when it matches a waypoint (one that matches none has no
+// effect whenever it is applied) and has an owner.
+func (e *Engine) deferLive(l *live, doc bson.Raw) error {
+	e.curDoc, e.curLive = doc, l
+	for w := range l.c.Waypoints {
+		if e.matchWaypoint(w) {
+			if _, ok := e.owner(l.c.TrackBy, doc); !ok {
+				e.stats.Untracked.Add(1)
+				return nil
+			}
+			e.pendingBatch().PutPending(l.c.ID, l.nextSeq, doc)
+			l.nextSeq++
+			e.stats.Deferred.Add(1)
+			return nil
+		}
 	}
 	return nil
 }

@@ -48,8 +48,9 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 		l.required = append(l.required, w.Matcher.Required())
 	}
 	if prev, ok := e.journeys[c.ID]; ok {
-		// The skip set belongs to the progress, not the definition.
-		l.skip = prev.skip
+		// A running recalculation belongs to the progress, not the
+		// definition.
+		l.deferred, l.nextSeq = prev.deferred, prev.nextSeq
 		if prev.c.Organisation != c.Organisation {
 			e.reindex(prev.c.Organisation)
 		}
@@ -65,11 +66,12 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 	e.reindex(c.Organisation)
 }
 
-// SetSkip makes the engine ignore, for journey id, the statements in skip
-// (by _id); nil clears it.
-func (e *Engine) SetSkip(id primitive.ObjectID, skip map[primitive.ObjectID]struct{}) {
+// SetDeferred marks journey id recalculating (its live statements are
+// appended to its pending log from sequence number next on) or, with
+// deferred false, live again.
+func (e *Engine) SetDeferred(id primitive.ObjectID, deferred bool, next uint64) {
 	if l, ok := e.journeys[id]; ok {
-		l.skip = skip
+		l.deferred, l.nextSeq = deferred, next
 	}
 }
 

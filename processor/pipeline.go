@@ -9,11 +9,9 @@ import (
 	"time"
 
 	"github.com/256dpi/lungo"
-	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
-	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/journeys/journeys/processor/lrs"
 	"github.com/journeys/journeys/processor/outbox"
 	"github.com/journeys/journeys/processor/source"
 	"github.com/journeys/journeys/state"
@@ -29,13 +27,21 @@ type PipelineConfig struct {
 	// ServerSideFilter sends the change stream's $match to the server; only
 	// for a real MongoDB (lungo refuses pipelines).
 	ServerSideFilter bool
+	// Scanner reads stored statements for recalculations; nil reads the
+	// Statements collection of DB (lrs.MongoScanner).
+	Scanner lrs.Scanner
+	// NoPushdown makes recalculation scans read every statement of the
+	// organisation instead of asking only for those that can match (for
+	// comparisons; see pushdown).
+	NoPushdown bool
 	// BatchSize bounds the statements applied per commit (default 1000).
 	// Commits also happen whenever the stream has nothing more buffered,
 	// so latency stays low when traffic is light (group commit).
 	BatchSize int
-	// SkewMargin bounds the clock skew between the LRS's writers and
-	// MongoDB's cluster time, used to hand a recalculation over to live
-	// processing (default 2 minutes).
+	// SkewMargin bounds the clock skew between the LRS's writers (how much
+	// earlier than the latest stored time a statement the stream has not
+	// delivered yet can be stored), used to hand a recalculation over to
+	// live processing (default 2 minutes).
 	SkewMargin time.Duration
 	// OnDurable receives the deliveries of each commit once it is durable.
 	OnDurable func([]outbox.Delivery)
@@ -48,32 +54,34 @@ type PipelineConfig struct {
 // Pipeline tails the LRS change stream and applies it to the engine: the
 // daemon's main job. Statement inserts advance progress; changes to journey
 // documents take effect at their position in the stream, recalculating a
-// journey's progress from history when its definition changed.
+// journey's progress from history, beside the stream, when its definition
+// changed (see recalc.go).
 //
 // Everything a run of events changes is committed in one batch with the
 // resume token of its last event, so a restart resumes exactly after the
 // last committed event: no statement's effect is lost or applied twice.
 type Pipeline struct {
-	cfg    PipelineConfig
-	log    *slog.Logger
-	engine *Engine
-	src    *source.Source
+	cfg     PipelineConfig
+	log     *slog.Logger
+	engine  *Engine
+	scanner lrs.Scanner
+	status  *statusWriter
+	src     *source.Source
 	// live is src, for readers on other goroutines (readiness, metrics).
 	live  atomic.Pointer[source.Source]
 	metas map[primitive.ObjectID]*journeyMeta
 	cp    checkpoint
 
-	// skipUntil is the earliest SkipUntil of the journeys with a skip set
-	// (0 when none), so that expiring skip sets costs one comparison per
-	// statement.
-	skipUntil int64
 	// floorStored is the largest stored time (Unix ms) in the statements
 	// collection when the stream was opened: every statement the stream
-	// delivers was inserted after it (see recalculate).
+	// delivers was inserted after it (see recalc.go).
 	floorStored int64
-	// quietBefore, when not 0, replaces the recalculation start time as
-	// the point before which completions do not notify (recalculateAll).
-	quietBefore int64
+
+	// jobs are the running recalculations; pass is the running scan pass
+	// (nil when none), retryPass when a failed one may start again.
+	jobs      map[primitive.ObjectID]*recalcJob
+	pass      *scanPass
+	retryPass time.Time
 
 	running atomic.Bool
 	stats   PipelineStats
@@ -87,9 +95,10 @@ type PipelineStats struct {
 	// event; LastCommit the wall time (Unix ms) of the last commit.
 	LastEventTime atomic.Int64
 	LastCommit    atomic.Int64
-	// Recalculations counts recalculations started; RecalcRemaining is the
-	// number of statements left in the running one.
+	// Recalculations counts recalculations started; RecalcRunning is the
+	// number running; RecalcRemaining the statements their scans have left.
 	Recalculations  atomic.Uint64
+	RecalcRunning   atomic.Int64
 	RecalcRemaining atomic.Int64
 	// HistoryLost counts restarts of the stream after its history was lost.
 	HistoryLost atomic.Uint64
@@ -121,11 +130,18 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	scanner := cfg.Scanner
+	if scanner == nil {
+		scanner = lrs.NewMongoScanner(cfg.DB, cfg.Statements)
+	}
 	return &Pipeline{
-		cfg:    cfg,
-		log:    log,
-		engine: NewEngine(cfg.Store, Options{Logger: log, OnDurable: cfg.OnDurable}),
-		metas:  map[primitive.ObjectID]*journeyMeta{},
+		cfg:     cfg,
+		log:     log,
+		engine:  NewEngine(cfg.Store, Options{Logger: log, OnDurable: cfg.OnDurable}),
+		scanner: scanner,
+		status:  newStatusWriter(cfg.DB.Collection(cfg.Journeys), log),
+		metas:   map[primitive.ObjectID]*journeyMeta{},
+		jobs:    map[primitive.ObjectID]*recalcJob{},
 	}, nil
 }
 
@@ -196,13 +212,14 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // reset drops everything held in memory, so that run starts over from what
 // the state store holds.
 func (p *Pipeline) reset() {
+	p.endPass()
+	clear(p.jobs)
 	if err := p.engine.Discard(); err != nil {
 		p.log.Warn("discard pending work", "err", err)
 	}
 	p.engine.forgetJourneys()
 	clear(p.metas)
 	p.cp = checkpoint{}
-	p.skipUntil, p.quietBefore = 0, 0
 }
 
 func (p *Pipeline) run(ctx context.Context) error {
@@ -211,11 +228,14 @@ func (p *Pipeline) run(ctx context.Context) error {
 		return err
 	}
 	defer func() {
+		p.endPass()
 		if p.src != nil {
 			p.src.Close(context.WithoutCancel(ctx))
 			p.setSource(nil)
 		}
 	}()
+	stopStatus := p.status.start(ctx)
+	defer stopStatus()
 	if err := p.open(ctx, fresh); err != nil {
 		return err
 	}
@@ -223,25 +243,8 @@ func (p *Pipeline) run(ctx context.Context) error {
 	defer p.running.Store(false)
 
 	for {
-		ev, err := p.src.Next(ctx)
-		if err == nil {
-			err = p.apply(ctx, ev)
-		}
-		// Drain what is already buffered, then commit: under load batches
-		// grow to BatchSize; when idle every event commits at once.
-		for err == nil && p.engine.Pending() < p.cfg.BatchSize {
-			var ok bool
-			ev, ok, err = p.src.TryNext(ctx)
-			if err != nil || !ok {
-				break
-			}
-			err = p.apply(ctx, ev)
-		}
+		err := p.follow(ctx)
 		switch {
-		case err == nil:
-			if err := p.commit(); err != nil {
-				return err
-			}
 		case ctx.Err() != nil:
 			// Graceful stop: keep everything applied so far.
 			return p.commit()
@@ -251,6 +254,105 @@ func (p *Pipeline) run(ctx context.Context) error {
 			}
 		default:
 			return err
+		}
+	}
+}
+
+// streamItem is one result of the stream's Next.
+type streamItem struct {
+	ev  source.Event
+	err error
+}
+
+// follow applies the stream and the recalculations' scan chunks until an
+// error. The stream is read by a goroutine of its own, so that the loop can
+// wait for either; every turn commits what it applied with its checkpoint.
+func (p *Pipeline) follow(ctx context.Context) error {
+	pctx, cancel := context.WithCancel(ctx)
+	events := make(chan streamItem, p.cfg.BatchSize)
+	pumped := make(chan struct{})
+	go func(src *source.Source) {
+		defer close(pumped)
+		for {
+			ev, err := src.Next(pctx)
+			select {
+			case events <- streamItem{ev, err}:
+			case <-pctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}(p.src)
+	defer func() { cancel(); <-pumped }()
+
+	tick := time.NewTicker(statusEvery)
+	defer tick.Stop()
+	apply := func(it streamItem) error {
+		if it.err != nil {
+			return it.err
+		}
+		return p.apply(ctx, it.ev)
+	}
+	for {
+		// Right after a commit: start scan passes, hand over finished
+		// scans (see recalcStep).
+		busy, err := p.recalcStep(ctx)
+		if err != nil {
+			return err
+		}
+		var chunks <-chan scanChunk
+		if p.pass != nil {
+			chunks = p.pass.chunks
+		}
+		var idle <-chan time.Time
+		if !busy {
+			idle = tick.C
+		}
+		if busy && p.engine.Pending() == 0 {
+			select {
+			case it := <-events:
+				err = apply(it)
+			case c := <-chunks:
+				err = p.applyChunk(c)
+			case <-ctx.Done():
+				err = ctx.Err()
+			default:
+			}
+		} else if p.engine.Pending() == 0 {
+			select {
+			case it := <-events:
+				err = apply(it)
+			case c := <-chunks:
+				err = p.applyChunk(c)
+			case <-idle:
+				p.reportRecalculations()
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		// Drain what is already buffered, then commit: under load batches
+		// grow to BatchSize; when idle every event commits at once.
+	drain:
+		for err == nil && p.engine.Pending() < p.cfg.BatchSize {
+			select {
+			case it := <-events:
+				err = apply(it)
+			default:
+				break drain
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.commit(); err != nil {
+			return err
+		}
+		select {
+		case <-tick.C:
+			p.reportRecalculations()
+		default:
 		}
 	}
 }
@@ -275,9 +377,7 @@ func (p *Pipeline) load() (fresh bool, err error) {
 			return nil
 		}
 		p.metas[id] = m
-		if m.Recalculating || m.Suspended {
-			// Suspended until the stream redelivers the change that
-			// started the recalculation (see journeyMeta.Recalculating).
+		if m.Suspended {
 			return nil
 		}
 		c, err := compileDoc(m.Doc)
@@ -286,9 +386,7 @@ func (p *Pipeline) load() (fresh bool, err error) {
 			return nil
 		}
 		p.engine.SetJourney(c, m.QuietBefore)
-		p.engine.SetSkip(c.ID, m.skipSet())
-		p.noteSkipUntil(m.SkipUntil)
-		return nil
+		return p.loadRecalculation(c)
 	})
 	if err != nil {
 		return false, fmt.Errorf("read journey state: %w", err)
@@ -317,7 +415,7 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 	}
 	if fresh {
 		p.log.Info("no checkpoint: recalculating every active journey")
-		if err := p.recalculateAll(ctx, p.cfg.Now().UnixMilli()); err != nil {
+		if err := p.reloadJourneys(ctx, p.cfg.Now().UnixMilli()); err != nil {
 			return err
 		}
 		// Everything stored so far was seen quietly: a later loss of
@@ -330,18 +428,11 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 // noteFloor records the largest stored time in the statements collection,
 // just after the stream was opened.
 func (p *Pipeline) noteFloor(ctx context.Context) error {
-	var doc bson.Raw
-	err := p.cfg.DB.Collection(p.cfg.Statements).FindOne(ctx, bson.D{},
-		options.FindOne().SetSort(bson.D{{Key: "stored", Value: -1}}).SetProjection(bson.D{{Key: "stored", Value: 1}})).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil
-	}
+	t, err := p.scanner.LatestStored(ctx)
 	if err != nil {
-		return fmt.Errorf("read latest stored time: %w", err)
+		return err
 	}
-	if t, ok := doc.Lookup("stored").DateTimeOK(); ok && t > p.floorStored {
-		p.floorStored = t
-	}
+	p.floorStored = max(p.floorStored, t)
 	return nil
 }
 
@@ -378,7 +469,7 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 	if err := p.noteFloor(ctx); err != nil {
 		return err
 	}
-	if err := p.recalculateAll(ctx, p.cp.LastStored+1); err != nil {
+	if err := p.reloadJourneys(ctx, p.cp.LastStored+1); err != nil {
 		return err
 	}
 	p.cp.LastStored = max(p.cp.LastStored, p.floorStored)
@@ -392,21 +483,17 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 		if err := p.engine.Statement(ev.Doc); err != nil {
 			return err
 		}
-		s := p.engine.hdr.stored
-		if s > p.cp.LastStored {
+		if s := p.engine.hdr.stored; s > p.cp.LastStored {
 			p.cp.LastStored = s
 		}
-		if p.skipUntil != 0 && s > p.skipUntil {
-			p.expireSkips(s)
-		}
 	case source.KindJourneyUpsert:
-		if err := p.journeyChanged(ctx, ev.Doc, int64(ev.ClusterTime.T)*1000); err != nil {
+		if err := p.journeyChanged(ev.Doc, int64(ev.ClusterTime.T)*1000, 0); err != nil {
 			return err
 		}
 	case source.KindJourneyDelete:
 		p.journeyDeleted(ev.ID)
 	case source.KindJourneysReset:
-		if err := p.reloadJourneys(ctx, false); err != nil {
+		if err := p.reloadJourneys(ctx, 0); err != nil {
 			return err
 		}
 	}
