@@ -100,6 +100,11 @@ type PipelineStats struct {
 	Recalculations  atomic.Uint64
 	RecalcRunning   atomic.Int64
 	RecalcRemaining atomic.Int64
+	// ScanPasses counts recalculation scan passes started (one serves
+	// every recalculation of an organisation pending when it starts);
+	// Scanned counts the statements they read.
+	ScanPasses atomic.Uint64
+	Scanned    atomic.Uint64
 	// HistoryLost counts restarts of the stream after its history was lost.
 	HistoryLost atomic.Uint64
 	// CommitDuration, when set, observes each commit's duration in seconds.
@@ -214,6 +219,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 func (p *Pipeline) reset() {
 	p.endPass()
 	clear(p.jobs)
+	p.noteJobs()
 	if err := p.engine.Discard(); err != nil {
 		p.log.Warn("discard pending work", "err", err)
 	}

@@ -140,6 +140,7 @@ func (p *Pipeline) startRecalculation(c *journey.Compiled, m *journeyMeta, quiet
 		StartedAt: now.UnixMilli(),
 	}}
 	p.jobs[c.ID] = j
+	p.noteJobs()
 	p.log.Info("recalculating journey", "journey", c.ID.Hex(), "version", c.Version, "quietBefore", quiet, "bound", bound)
 	p.reportStatus(j, now)
 	if err := p.putRecalc(j); err != nil {
@@ -158,6 +159,7 @@ func (p *Pipeline) dropRecalculation(id primitive.ObjectID) {
 		return
 	}
 	delete(p.jobs, id)
+	p.noteJobs()
 	if ps := j.pass; ps != nil {
 		delete(ps.members, id)
 		if len(ps.members) == 0 {
@@ -185,6 +187,7 @@ func (p *Pipeline) loadRecalculation(c *journey.Compiled) error {
 	}
 	p.engine.SetDeferred(c.ID, true, last+1)
 	p.jobs[c.ID] = j
+	p.noteJobs()
 	p.log.Info("resuming recalculation", "journey", c.ID.Hex(), "scanned", j.st.Scanned, "handover", j.st.Handover)
 	return nil
 }
@@ -269,6 +272,7 @@ func (p *Pipeline) handOver(j *recalcJob) (more bool, err error) {
 
 func (p *Pipeline) finishRecalculation(j *recalcJob) {
 	delete(p.jobs, j.id)
+	p.noteJobs()
 	p.engine.SetDeferred(j.id, false, 0)
 	p.engine.pendingBatch().DeleteRecalc(j.id)
 	now := p.cfg.Now()
@@ -320,6 +324,7 @@ func (p *Pipeline) startPass(ctx context.Context) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	ps.cancel = cancel
+	p.stats.ScanPasses.Add(1)
 	p.pass = ps
 	p.log.Info("scan pass started", "organisation", org.Hex(), "journeys", len(ps.members), "afterStored", after.Stored, "bound", bound, "pushdown", q.Filter != nil)
 	go p.runPass(sctx, ps, q, bound)
@@ -430,6 +435,7 @@ func (p *Pipeline) applyChunk(c scanChunk) error {
 	if n := len(c.docs); n > 0 {
 		last := c.pos[n-1]
 		ps.read += int64(n)
+		p.stats.Scanned.Add(uint64(n))
 		for _, j := range ps.members {
 			if j.st.after().Less(last) {
 				j.st.AfterStored, j.st.AfterID = last.Stored, last.ID
@@ -460,6 +466,9 @@ func (p *Pipeline) applyChunk(c scanChunk) error {
 	return nil
 }
 
+// noteJobs publishes the number of running recalculations.
+func (p *Pipeline) noteJobs() { p.stats.RecalcRunning.Store(int64(len(p.jobs))) }
+
 // reportRecalculations publishes every running recalculation's status.
 func (p *Pipeline) reportRecalculations() {
 	now := p.cfg.Now()
@@ -476,7 +485,6 @@ func (p *Pipeline) reportRecalculations() {
 		}
 	}
 	p.stats.RecalcRemaining.Store(remaining)
-	p.stats.RecalcRunning.Store(int64(len(p.jobs)))
 }
 
 func (p *Pipeline) reportStatus(j *recalcJob, now time.Time) {

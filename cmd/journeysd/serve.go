@@ -46,6 +46,7 @@ type serveConfig struct {
 
 	BatchSize      int
 	OplogSize      int
+	ScanChunk      int
 	ShutdownBudget time.Duration
 	LogLevel       string
 	LogFormat      string
@@ -67,6 +68,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.CallbackAllowPrivate, "callback-allow-private", false, "allow callbacks to loopback, private and link-local addresses")
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
+	fs.IntVar(&c.ScanChunk, "recalc-scan-chunk", lrs.DefaultScanChunk, "statements a recalculation reads from the LRS per query")
 	fs.IntVar(&c.OplogSize, "embedded-oplog-size", 0, "change events the embedded store keeps (0: its default); a reader further behind recalculates")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -141,12 +143,15 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if err != nil {
 		return nil, err
 	}
+	scanner := lrs.NewMongoScanner(d.lrs.DB, d.lrs.Config.Statements)
+	scanner.Chunk = cfg.ScanChunk
 	if d.pipeline, err = processor.NewPipeline(processor.PipelineConfig{
 		Store:            d.store,
 		DB:               d.lrs.DB,
 		Statements:       d.lrs.Config.Statements,
 		Journeys:         d.lrs.Config.Journeys,
 		ServerSideFilter: !d.lrs.Embedded,
+		Scanner:          scanner,
 		BatchSize:        cfg.BatchSize,
 		// d.disp is created below: the dispatcher registers its metrics
 		// on the registry that needs the pipeline's statistics.
