@@ -84,6 +84,9 @@ type live struct {
 	// the pending batch instead of being applied (see recalc.go).
 	deferred bool
 	nextSeq  uint64
+	// status is the journey's current recalculateStatus, for callback
+	// bodies (SetStatus).
+	status journey.RecalculateStatus
 
 	// Candidate bookkeeping for the statement being processed.
 	epoch   uint64

@@ -50,7 +50,7 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 	if prev, ok := e.journeys[c.ID]; ok {
 		// A running recalculation belongs to the progress, not the
 		// definition.
-		l.deferred, l.nextSeq = prev.deferred, prev.nextSeq
+		l.deferred, l.nextSeq, l.status = prev.deferred, prev.nextSeq, prev.status
 		if prev.c.Organisation != c.Organisation {
 			e.reindex(prev.c.Organisation)
 		}
@@ -62,8 +62,20 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 			en.l = l
 		}
 	}
+	if _, ok := e.journeys[c.ID]; !ok {
+		l.status = c.Doc.RecalculateStatus
+		l.status.InProgress = false
+	}
 	e.journeys[c.ID] = l
 	e.reindex(c.Organisation)
+}
+
+// SetStatus records journey id's current recalculateStatus, which callback
+// bodies carry.
+func (e *Engine) SetStatus(id primitive.ObjectID, s journey.RecalculateStatus) {
+	if l, ok := e.journeys[id]; ok {
+		l.status = s
+	}
 }
 
 // SetDeferred marks journey id recalculating (its live statements are

@@ -392,7 +392,11 @@ func (p *Pipeline) load() (fresh bool, err error) {
 			return nil
 		}
 		p.engine.SetJourney(c, m.QuietBefore)
-		return p.loadRecalculation(c)
+		if err := p.loadRecalculation(c); err != nil {
+			return err
+		}
+		p.settleStatus(c, m)
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("read journey state: %w", err)

@@ -70,7 +70,7 @@ func (p *Pipeline) journeyChanged(doc bson.Raw, at, rebuild int64) error {
 		p.dropRecalculation(id)
 		if a.ReportInactive {
 			now := p.cfg.Now()
-			p.status.set(id, journey.RecalculateStatus{FinishedAt: &now, Error: "the journey is inactive: nothing to recalculate"})
+			p.publishStatus(id, journey.RecalculateStatus{FinishedAt: &now, Error: "the journey is inactive: nothing to recalculate"})
 		}
 		if a.ResetProgress {
 			p.engine.ResetJourney(id)

@@ -190,7 +190,7 @@ func TestPipelineRecalculation(t *testing.T) {
 	}
 	<-done
 	waitUntil(t, "statements processed", func() bool { return f.p.Engine().Stats().Processed.Load() >= uint64(len(later)) })
-	time.Sleep(50 * time.Millisecond)
+	f.waitRecalculations(activeCount(js) + 1)
 	f.stop()
 	checkAgainstModel(t, f.store, js, append(stmts, later...))
 }

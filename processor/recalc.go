@@ -277,7 +277,7 @@ func (p *Pipeline) finishRecalculation(j *recalcJob) {
 	p.engine.pendingBatch().DeleteRecalc(j.id)
 	now := p.cfg.Now()
 	started := time.UnixMilli(j.st.StartedAt)
-	p.status.set(j.id, journey.RecalculateStatus{TotalCount: j.st.Scanned, StartedAt: &started, FinishedAt: &now})
+	p.publishStatus(j.id, journey.RecalculateStatus{TotalCount: j.st.Scanned, StartedAt: &started, FinishedAt: &now})
 	p.log.Info("recalculated journey", "journey", j.id.Hex(), "statements", j.st.Scanned, "took", now.Sub(started).Round(time.Millisecond))
 }
 
@@ -489,7 +489,7 @@ func (p *Pipeline) reportRecalculations() {
 
 func (p *Pipeline) reportStatus(j *recalcJob, now time.Time) {
 	started := time.UnixMilli(j.st.StartedAt)
-	p.status.set(j.id, journey.RecalculateStatus{
+	p.publishStatus(j.id, journey.RecalculateStatus{
 		InProgress: true, TotalCount: j.st.Total, RemainingCount: max(j.st.Total-j.st.Scanned, 0),
 		StartedAt: &started, ScanRate: j.rate,
 	})

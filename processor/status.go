@@ -79,3 +79,30 @@ func (w *statusWriter) flush(ctx context.Context) {
 		}
 	}
 }
+
+// publishStatus makes s journey id's recalculateStatus: on its document
+// (asynchronously) and in the callback bodies built from now on.
+func (p *Pipeline) publishStatus(id primitive.ObjectID, s journey.RecalculateStatus) {
+	p.engine.SetStatus(id, s)
+	p.status.set(id, s)
+}
+
+// settleStatus corrects, at start, the status of a journey whose document
+// says a recalculation is in progress when none runs and none is asked
+// for: the daemon stopped after a recalculation finished but before its
+// last status was written (status writes are not part of the commits).
+func (p *Pipeline) settleStatus(c *journey.Compiled, m *journeyMeta) {
+	s := c.Doc.RecalculateStatus
+	if !s.InProgress || p.jobs[c.ID] != nil || !c.Active {
+		return
+	}
+	if req, _ := recalculateRequest(m.Doc); !req.IsZero() && req != m.Request {
+		return // the stream will deliver the request
+	}
+	now := p.cfg.Now()
+	s.InProgress, s.RemainingCount, s.ScanRate = false, 0, 0
+	if s.FinishedAt == nil {
+		s.FinishedAt = &now
+	}
+	p.publishStatus(c.ID, s)
+}

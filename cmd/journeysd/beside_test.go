@@ -118,6 +118,13 @@ func TestRecalculationCrashAnywhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the daemon as a subprocess")
 	}
+	midScan, midHandover := 0, 0
+	defer func() {
+		t.Logf("kills that interrupted a recalculation: %d mid-scan, %d mid-hand-over", midScan, midHandover)
+		if !t.Failed() && midScan+midHandover == 0 {
+			t.Errorf("no kill interrupted a recalculation: the test showed nothing")
+		}
+	}()
 	for run := 0; run < 5; run++ {
 		t.Run(fmt.Sprint(run), func(t *testing.T) {
 			seed := time.Now().UnixNano()
@@ -146,7 +153,15 @@ func TestRecalculationCrashAnywhere(t *testing.T) {
 				time.Sleep(time.Duration(50+r.Intn(1500)) * time.Millisecond)
 				p := <-cur
 				p.kill()
-				cur <- startProc(t, dir, "--recalc-scan-chunk", chunk)
+				p = startProc(t, dir, "--recalc-scan-chunk", chunk)
+				for _, rec := range logLines(p, "resuming recalculation") {
+					if rec["handover"] == true {
+						midHandover++
+					} else {
+						midScan++
+					}
+				}
+				cur <- p
 			}
 			<-done
 			d = get()
