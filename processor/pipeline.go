@@ -30,6 +30,10 @@ type PipelineConfig struct {
 	// Scanner reads stored statements for recalculations; nil reads the
 	// Statements collection of DB (lrs.MongoScanner).
 	Scanner lrs.Scanner
+	// HandoverChunk bounds the held-back live statements a recalculation
+	// applies per commit when it hands over to live processing (default
+	// 1000).
+	HandoverChunk int
 	// NoPushdown makes recalculation scans read every statement of the
 	// organisation instead of asking only for those that can match (for
 	// comparisons; see pushdown).
@@ -124,6 +128,9 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
+	}
+	if cfg.HandoverChunk <= 0 {
+		cfg.HandoverChunk = 1000
 	}
 	if cfg.SkewMargin <= 0 {
 		cfg.SkewMargin = 2 * time.Minute

@@ -58,9 +58,6 @@ import (
 // events, which bounds the delay a scan adds to live statements.
 const scanChunkSize = 256
 
-// handoverChunk bounds the pending statements applied per hand-over step.
-const handoverChunk = 1000
-
 // statusEvery is how often a running recalculation reports its status.
 const statusEvery = time.Second
 
@@ -236,7 +233,7 @@ var errChunkFull = errors.New("chunk full")
 func (p *Pipeline) handOver(j *recalcJob) (more bool, err error) {
 	n, last := 0, j.st.Handed
 	err = p.cfg.Store.ScanPending(j.id, j.st.Handed, func(seq uint64, doc []byte) error {
-		if n == handoverChunk {
+		if n == p.cfg.HandoverChunk {
 			return errChunkFull
 		}
 		n++
@@ -261,7 +258,7 @@ func (p *Pipeline) handOver(j *recalcJob) (more bool, err error) {
 		p.engine.pendingBatch().DeletePendingThrough(j.id, last)
 		j.st.Handed = last
 	}
-	if n == handoverChunk {
+	if n == p.cfg.HandoverChunk {
 		return true, p.putRecalc(j)
 	}
 	// Drained: nothing newer is pending, since this runs right after a

@@ -131,8 +131,10 @@ func TestRecalculationCrashAnywhere(t *testing.T) {
 			t.Logf("seed %d", seed)
 			r := rand.New(rand.NewSource(seed))
 			dir := filepath.Join(t.TempDir(), "crashy")
-			chunk := fmt.Sprint(5 + r.Intn(20))
-			d := startProc(t, dir, "--recalc-scan-chunk", chunk)
+			// Small chunks: the scan spans many commits and so does the
+			// hand-over of the live statements held back meanwhile.
+			args := []string{"--recalc-scan-chunk", fmt.Sprint(5 + r.Intn(20)), "--recalc-handover-chunk", fmt.Sprint(1 + r.Intn(4))}
+			d := startProc(t, dir, args...)
 			sentinelID := d.createJourney(sentinelJourney())
 			stmts := crashTraffic(seed, 1300, 30)
 			cur := make(chan *proc, 1)
@@ -153,7 +155,7 @@ func TestRecalculationCrashAnywhere(t *testing.T) {
 				time.Sleep(time.Duration(50+r.Intn(1500)) * time.Millisecond)
 				p := <-cur
 				p.kill()
-				p = startProc(t, dir, "--recalc-scan-chunk", chunk)
+				p = startProc(t, dir, args...)
 				for _, rec := range logLines(p, "resuming recalculation") {
 					if rec["handover"] == true {
 						midHandover++

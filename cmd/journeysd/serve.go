@@ -47,6 +47,7 @@ type serveConfig struct {
 	BatchSize      int
 	OplogSize      int
 	ScanChunk      int
+	HandoverChunk  int
 	ShutdownBudget time.Duration
 	LogLevel       string
 	LogFormat      string
@@ -69,6 +70,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
 	fs.IntVar(&c.ScanChunk, "recalc-scan-chunk", lrs.DefaultScanChunk, "statements a recalculation reads from the LRS per query")
+	fs.IntVar(&c.HandoverChunk, "recalc-handover-chunk", 1000, "held-back live statements a recalculation applies per commit when it hands over")
 	fs.IntVar(&c.OplogSize, "embedded-oplog-size", 0, "change events the embedded store keeps (0: its default); a reader further behind recalculates")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -152,6 +154,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		Journeys:         d.lrs.Config.Journeys,
 		ServerSideFilter: !d.lrs.Embedded,
 		Scanner:          scanner,
+		HandoverChunk:    cfg.HandoverChunk,
 		BatchSize:        cfg.BatchSize,
 		// d.disp is created below: the dispatcher registers its metrics
 		// on the registry that needs the pipeline's statistics.
