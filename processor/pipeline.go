@@ -86,6 +86,8 @@ type Pipeline struct {
 	jobs      map[primitive.ObjectID]*recalcJob
 	pass      *scanPass
 	retryPass time.Time
+	// turn is the time the current turn of follow began (see clock).
+	turn time.Time
 
 	running atomic.Bool
 	stats   PipelineStats
@@ -308,7 +310,9 @@ func (p *Pipeline) follow(ctx context.Context) error {
 		}
 		return p.apply(ctx, it.ev)
 	}
+	defer func() { p.turn = time.Time{} }()
 	for {
+		p.turn = p.cfg.Now().Truncate(time.Millisecond)
 		// Right after a commit: start scan passes, hand over finished
 		// scans (see recalcStep).
 		busy, err := p.recalcStep(ctx)
@@ -334,15 +338,22 @@ func (p *Pipeline) follow(ctx context.Context) error {
 			default:
 			}
 		} else if p.engine.Pending() == 0 {
+			// Live events first: a scan chunk waits for them, not the
+			// other way round.
 			select {
 			case it := <-events:
 				err = apply(it)
-			case c := <-chunks:
-				err = p.applyChunk(c)
-			case <-idle:
-				p.reportRecalculations()
-			case <-ctx.Done():
-				err = ctx.Err()
+			default:
+				select {
+				case it := <-events:
+					err = apply(it)
+				case c := <-chunks:
+					err = p.applyChunk(c)
+				case <-idle:
+					p.reportRecalculations()
+				case <-ctx.Done():
+					err = ctx.Err()
+				}
 			}
 		}
 		// Drain what is already buffered, then commit: under load batches

@@ -29,12 +29,21 @@ func (p *Pipeline) journeyDeleted(id primitive.ObjectID) {
 // active journey (see recalcRequest.Rebuild).
 func (p *Pipeline) journeyChanged(doc bson.Raw, at, rebuild int64) error {
 	id, _ := doc.Lookup("_id").ObjectIDOK()
+	old := p.metas[id]
+	if old != nil && !old.Suspended && rebuild == 0 && !changedForEngine(old.Doc, doc) {
+		// Only what the daemon itself rewrites changed (the status of a
+		// recalculation, updatedAt), which decide maps to actDocOnly
+		// whatever else holds: spare decoding and compiling the document
+		// (1,000 journeys recalculating write their status every second).
+		m := *old
+		m.Doc = append(bson.Raw(nil), doc...)
+		return p.putMeta(id, &m)
+	}
 	j, err := journey.DecodeBSON(doc)
 	var c *journey.Compiled
 	if err == nil {
 		c, err = journey.Compile(j)
 	}
-	old := p.metas[id]
 	var known *storedJourney
 	if old != nil {
 		_, recalculating := p.jobs[id]

@@ -81,6 +81,37 @@ type recalcState struct {
 	Scanned   int64 `bson:"scanned"`
 	Total     int64 `bson:"total"`
 	StartedAt int64 `bson:"startedAt"`
+	// Pass is the scan pass the journey joined, and PassBase its Scanned
+	// then: while the pass runs, the pass's own record (passState) holds
+	// the position, so that a chunk writes one record however many
+	// journeys share the pass.
+	Pass     primitive.ObjectID `bson:"pass"`
+	PassBase int64              `bson:"passBase"`
+}
+
+// passState is the durable state of the running scan pass.
+type passState struct {
+	Run         primitive.ObjectID `bson:"run"`
+	AfterStored int64              `bson:"afterStored"`
+	AfterID     primitive.ObjectID `bson:"afterID"`
+	// Read counts the statements the pass applied; Total is its count.
+	Read  int64 `bson:"read"`
+	Total int64 `bson:"total"`
+}
+
+// joinPass brings a member's state up to date with the pass's: its
+// position and counts, as of the pass's last chunk.
+func (s *recalcState) joinPass(ps passState) {
+	if ps.Run != s.Pass || s.Handover {
+		return
+	}
+	if a := (lrs.Position{Stored: ps.AfterStored, ID: ps.AfterID}); s.after().Less(a) {
+		s.AfterStored, s.AfterID = a.Stored, a.ID
+		s.Scanned = s.PassBase + ps.Read
+	}
+	if s.Total == 0 {
+		s.Total = ps.Total
+	}
 }
 
 func (s *recalcState) after() lrs.Position {
@@ -102,6 +133,7 @@ type recalcJob struct {
 // scanPass is one scan of the statements shared by the recalculations of
 // one organisation that were pending when it started.
 type scanPass struct {
+	state   passState
 	org     primitive.ObjectID
 	members map[primitive.ObjectID]*recalcJob
 	chunks  chan scanChunk
@@ -114,6 +146,7 @@ type scanPass struct {
 // scanChunk is what the scan goroutine hands over: statements with their
 // positions, the count of statements to read (first), or the end.
 type scanChunk struct {
+	buf   []byte
 	docs  []bson.Raw
 	pos   []lrs.Position
 	total int64
@@ -126,7 +159,7 @@ type scanChunk struct {
 func (p *Pipeline) startRecalculation(c *journey.Compiled, m *journeyMeta, quiet int64) error {
 	p.dropRecalculation(c.ID)
 	p.stats.Recalculations.Add(1)
-	now := p.cfg.Now()
+	now := p.clock()
 	m.QuietBefore = quiet
 	p.engine.SetJourney(c, quiet)
 	p.engine.ResetJourney(c.ID) // progress and any previous run's records
@@ -177,6 +210,15 @@ func (p *Pipeline) loadRecalculation(c *journey.Compiled) error {
 	j := &recalcJob{id: c.ID, c: c}
 	if err := bson.Unmarshal(v, &j.st); err != nil {
 		return fmt.Errorf("decode recalculation of journey %s: %w", c.ID.Hex(), err)
+	}
+	if pv, ok, err := p.cfg.Store.RecalcPass(); err != nil {
+		return err
+	} else if ok {
+		var ps passState
+		if err := bson.Unmarshal(pv, &ps); err != nil {
+			return fmt.Errorf("decode recalculation pass: %w", err)
+		}
+		j.st.joinPass(ps)
 	}
 	last, err := p.cfg.Store.LastPending(c.ID)
 	if err != nil {
@@ -272,7 +314,7 @@ func (p *Pipeline) finishRecalculation(j *recalcJob) {
 	p.noteJobs()
 	p.engine.SetDeferred(j.id, false, 0)
 	p.engine.pendingBatch().DeleteRecalc(j.id)
-	now := p.cfg.Now()
+	now := p.clock()
 	started := time.UnixMilli(j.st.StartedAt)
 	p.publishStatus(j.id, journey.RecalculateStatus{TotalCount: j.st.Scanned, StartedAt: &started, FinishedAt: &now})
 	p.log.Info("recalculated journey", "journey", j.id.Hex(), "statements", j.st.Scanned, "took", now.Sub(started).Round(time.Millisecond))
@@ -292,7 +334,7 @@ func (p *Pipeline) startPass(ctx context.Context) {
 		return
 	}
 	org := first.c.Organisation
-	ps := &scanPass{org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), done: make(chan struct{}), started: p.cfg.Now()}
+	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), done: make(chan struct{}), started: p.cfg.Now()}
 	var members []*journey.Compiled
 	q := lrs.ScanQuery{Organisation: org}
 	after, bound, everySource := first.st.after(), int64(0), false
@@ -302,6 +344,10 @@ func (p *Pipeline) startPass(ctx context.Context) {
 		}
 		ps.members[j.id] = j
 		j.pass = ps
+		j.st.Pass, j.st.PassBase = ps.state.Run, j.st.Scanned
+		if err := p.putRecalc(j); err != nil {
+			p.log.Error("cannot record a recalculation", "journey", j.id.Hex(), "err", err)
+		}
 		members = append(members, j.c)
 		if a := j.st.after(); a.Less(after) {
 			after = a
@@ -316,6 +362,10 @@ func (p *Pipeline) startPass(ctx context.Context) {
 		q.Sources = nil
 	}
 	q.After = after
+	ps.state.AfterStored, ps.state.AfterID = after.Stored, after.ID
+	if err := p.putPass(ps); err != nil {
+		p.log.Error("cannot record the scan pass", "err", err)
+	}
 	if !p.cfg.NoPushdown {
 		q.Filter = pushdown(members, bound)
 	}
@@ -371,7 +421,13 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		if h.stored > bound {
 			return errPastBound
 		}
-		cur.docs = append(cur.docs, bytes.Clone(doc))
+		// One buffer per chunk rather than one allocation per statement.
+		if cap(cur.buf)-len(cur.buf) < len(doc) {
+			cur.buf = make([]byte, 0, max(scanChunkSize*len(doc), len(doc)))
+		}
+		n := len(cur.buf)
+		cur.buf = append(cur.buf, doc...)
+		cur.docs = append(cur.docs, bson.Raw(cur.buf[n:len(cur.buf):len(cur.buf)]))
 		cur.pos = append(cur.pos, lrs.Position{Stored: h.stored, ID: h.id})
 		q.After = lrs.Position{Stored: h.stored, ID: h.id}
 		if len(cur.docs) == scanChunkSize {
@@ -406,9 +462,10 @@ func (p *Pipeline) applyChunk(c scanChunk) error {
 	if ps == nil {
 		return nil
 	}
-	if c.total != 0 {
+	if c.total > 0 {
+		ps.state.Total = c.total
 		for _, j := range ps.members {
-			if j.st.Total == 0 && c.total > 0 {
+			if j.st.Total == 0 {
 				j.st.Total = c.total
 			}
 		}
@@ -432,6 +489,8 @@ func (p *Pipeline) applyChunk(c scanChunk) error {
 	if n := len(c.docs); n > 0 {
 		last := c.pos[n-1]
 		ps.read += int64(n)
+		ps.state.Read += int64(n)
+		ps.state.AfterStored, ps.state.AfterID = last.Stored, last.ID
 		p.stats.Scanned.Add(uint64(n))
 		for _, j := range ps.members {
 			if j.st.after().Less(last) {
@@ -454,33 +513,80 @@ func (p *Pipeline) applyChunk(c scanChunk) error {
 		}
 		ps.cancel()
 		<-ps.done
-	}
-	for _, j := range ps.members {
-		if err := p.putRecalc(j); err != nil {
-			return err
+		// The members' own records take over from the pass's.
+		for _, j := range ps.members {
+			if err := p.putRecalc(j); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
+	return p.putPass(ps)
+}
+
+func (p *Pipeline) putPass(ps *scanPass) error {
+	v, err := bson.Marshal(&ps.state)
+	if err != nil {
+		return fmt.Errorf("encode scan pass: %w", err)
+	}
+	p.engine.pendingBatch().PutRecalcPass(v)
 	return nil
+}
+
+// clock is the time of the pipeline's current turn (or the wall clock
+// outside one), so that the journeys started or finished together in a
+// turn share their status times and their status writes.
+func (p *Pipeline) clock() time.Time {
+	if !p.turn.IsZero() {
+		return p.turn
+	}
+	return p.cfg.Now()
 }
 
 // noteJobs publishes the number of running recalculations.
 func (p *Pipeline) noteJobs() { p.stats.RecalcRunning.Store(int64(len(p.jobs))) }
 
-// reportRecalculations publishes every running recalculation's status.
+// reportRecalculations publishes every running recalculation's progress:
+// in callback bodies and metrics at once, on the journey documents through
+// the status writer, grouped.
 func (p *Pipeline) reportRecalculations() {
 	now := p.cfg.Now()
 	var remaining int64
+	type key struct {
+		total, remaining int64
+		rate             float64
+	}
+	groups := map[key]*progressGroup{}
+	var order []key
 	for _, j := range p.jobs {
 		if ps := j.pass; ps != nil {
 			if s := now.Sub(ps.started).Seconds(); s > 0 {
 				j.rate = float64(ps.read) / s
 			}
+		} else {
+			j.rate = 0
 		}
-		p.reportStatus(j, now)
-		if j.st.Total > j.st.Scanned {
-			remaining += j.st.Total - j.st.Scanned
+		started := time.UnixMilli(j.st.StartedAt)
+		s := journey.RecalculateStatus{
+			InProgress: true, TotalCount: j.st.Total, RemainingCount: max(j.st.Total-j.st.Scanned, 0),
+			StartedAt: &started, ScanRate: j.rate,
 		}
+		p.engine.SetStatus(j.id, s)
+		k := key{s.TotalCount, s.RemainingCount, s.ScanRate}
+		g := groups[k]
+		if g == nil {
+			g = &progressGroup{total: k.total, remaining: k.remaining, rate: k.rate}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.ids = append(g.ids, j.id)
+		remaining += s.RemainingCount
 	}
+	out := make([]progressGroup, 0, len(order))
+	for _, k := range order {
+		out = append(out, *groups[k])
+	}
+	p.status.setProgress(out)
 	p.stats.RecalcRemaining.Store(remaining)
 }
 

@@ -156,7 +156,7 @@ func insertJourneys(b *testing.B, db lungo.IDatabase, js []*journey.Journey) {
 // owner of the probe journey, and measures insert→committed progress.
 // It stops after max probes or when until reports false.
 func probeLatencies(b *testing.B, bp *benchPipeline, org, probe primitive.ObjectID, first, max int, until func() bool) []time.Duration {
-	g := xapitest.New(99, xapitest.Options{Organisation: org, Actors: 100000})
+	g := xapitest.New(int64(99+first), xapitest.Options{Organisation: org, Actors: 100000})
 	var out []time.Duration
 	for i := first; i < first+max && until(); i++ {
 		doc := g.Make(xapitest.Spec{Actor: g.Actor(i), Verb: "http://example.com/verbs/probe", Object: "http://example.com/probe"})

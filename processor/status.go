@@ -17,14 +17,26 @@ import (
 // pipeline never waits on the LRS database for them. Only the latest status
 // of each journey is written; the writes are best effort (the status is
 // informational, and the change event each causes is recognised as not
-// changing the journey, see actDocOnly).
+// changing the journey, see actDocOnly). The progress of the journeys that
+// share a scan pass is written with one updateMany per distinct value, so
+// that 1,000 journeys recalculating together cost one write a second, not
+// 1,000.
 type statusWriter struct {
 	coll lungo.ICollection
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	latest map[primitive.ObjectID]journey.RecalculateStatus
-	wake   chan struct{}
+	mu       sync.Mutex
+	latest   map[primitive.ObjectID]journey.RecalculateStatus
+	progress []progressGroup
+	wake     chan struct{}
+}
+
+// progressGroup is the running-scan progress of journeys whose counts are
+// equal.
+type progressGroup struct {
+	ids              []primitive.ObjectID
+	total, remaining int64
+	rate             float64
 }
 
 func newStatusWriter(coll lungo.ICollection, log *slog.Logger) *statusWriter {
@@ -35,7 +47,30 @@ func newStatusWriter(coll lungo.ICollection, log *slog.Logger) *statusWriter {
 func (w *statusWriter) set(id primitive.ObjectID, s journey.RecalculateStatus) {
 	w.mu.Lock()
 	w.latest[id] = s
+	// A progress update queued before must not overwrite s.
+	for i := range w.progress {
+		g := &w.progress[i]
+		for k, gid := range g.ids {
+			if gid == id {
+				g.ids = append(g.ids[:k:k], g.ids[k+1:]...)
+				break
+			}
+		}
+	}
 	w.mu.Unlock()
+	w.poke()
+}
+
+// setProgress queues the progress of the running scans, replacing the
+// progress queued before.
+func (w *statusWriter) setProgress(groups []progressGroup) {
+	w.mu.Lock()
+	w.progress = groups
+	w.mu.Unlock()
+	w.poke()
+}
+
+func (w *statusWriter) poke() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -67,15 +102,48 @@ func (w *statusWriter) start(ctx context.Context) (stop func()) {
 
 func (w *statusWriter) flush(ctx context.Context) {
 	w.mu.Lock()
-	batch := w.latest
-	w.latest = map[primitive.ObjectID]journey.RecalculateStatus{}
+	batch, groups := w.latest, w.progress
+	w.latest, w.progress = map[primitive.ObjectID]journey.RecalculateStatus{}, nil
 	w.mu.Unlock()
-	for id, s := range batch {
-		_, err := w.coll.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: id}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "recalculateStatus", Value: s}}}})
+	for _, g := range groups {
+		if len(g.ids) == 0 {
+			continue
+		}
+		_, err := w.coll.UpdateMany(ctx,
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: g.ids}}}},
+			bson.D{{Key: "$set", Value: bson.D{
+				{Key: "recalculateStatus.inProgress", Value: true},
+				{Key: "recalculateStatus.totalCount", Value: g.total},
+				{Key: "recalculateStatus.remainingCount", Value: g.remaining},
+				{Key: "recalculateStatus.scanRate", Value: g.rate},
+			}}})
 		if err != nil && ctx.Err() == nil {
-			w.log.Warn("cannot write recalculation status", "journey", id.Hex(), "err", err)
+			w.log.Warn("cannot write recalculation progress", "journeys", len(g.ids), "err", err)
+		}
+	}
+	// Journeys started or finished together share their status: one
+	// updateMany per distinct status.
+	same := map[string][]primitive.ObjectID{}
+	values := map[string]journey.RecalculateStatus{}
+	var keys []string
+	for id, st := range batch {
+		b, err := bson.Marshal(st)
+		if err != nil {
+			continue
+		}
+		k := string(b)
+		if _, ok := same[k]; !ok {
+			keys = append(keys, k)
+			values[k] = st
+		}
+		same[k] = append(same[k], id)
+	}
+	for _, k := range keys {
+		_, err := w.coll.UpdateMany(ctx,
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: same[k]}}}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "recalculateStatus", Value: values[k]}}}})
+		if err != nil && ctx.Err() == nil {
+			w.log.Warn("cannot write recalculation status", "journeys", len(same[k]), "err", err)
 		}
 	}
 }

@@ -14,6 +14,24 @@ import (
 // recalcIDLen is the length of a statement _id in a skip-set key.
 const recalcIDLen = 12
 
+// recalcPassKey holds the state of the running recalculation scan pass,
+// shared by the recalculations it serves.
+var recalcPassKey = []byte{kindRecalc}
+
+// PutRecalcPass sets the state of the running recalculation scan pass.
+func (b *Batch) PutRecalcPass(value []byte) {
+	b.set(recalcPassKey, value)
+}
+
+// RecalcPass returns the state of the last recalculation scan pass.
+func (s *Store) RecalcPass() ([]byte, bool, error) {
+	v, ok, err := s.get(recalcPassKey)
+	if err != nil {
+		return nil, false, fmt.Errorf("state: read recalculation pass: %w", err)
+	}
+	return v, ok, nil
+}
+
 // PutRecalc sets the state of journey j's running recalculation.
 func (b *Batch) PutRecalc(j JourneyID, value []byte) {
 	b.key = appendJourneyPrefix(b.key[:0], kindRecalc, j)
