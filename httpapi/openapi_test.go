@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/julienschmidt/httprouter"
 )
 
 type nopReplayer struct{}
@@ -40,7 +38,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			if !strings.HasPrefix(doc.OpenAPI, "3.") {
 				t.Fatalf("openapi version %q", doc.OpenAPI)
 			}
-			router := h.handler.(*httprouter.Router)
+			router := h.handler.(*canonicalPaths).router
 			s := &server{cfg: Config{}}
 			if tc.optional {
 				full(&s.cfg)

@@ -115,7 +115,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	s.openapi = doc
-	return s.newRouter(), nil
+	return newCanonicalPaths(s.newRouter(), s.routes), nil
 }
 
 // newRouter registers the route table on an httprouter.
