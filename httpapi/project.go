@@ -73,7 +73,7 @@ func projectParam(q url.Values) (*projection, error) {
 		} else if inc, ok := projectionFlag(e.Value()); ok {
 			err = b.flag(path, inc)
 		} else {
-			err = fmt.Errorf(`%q: only 1/true (include), 0/false (exclude) and "$field" (rename) are supported; other aggregation expressions are not`, path)
+			err = fmt.Errorf(`%q: only 1/true (include), 0/false (exclude) and "$field" (rename) are supported; other aggregation expressions are not supported`, path)
 		}
 		if err != nil {
 			return nil, errBadRequest(name, err.Error())
