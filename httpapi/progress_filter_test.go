@@ -34,8 +34,10 @@ func TestProgressFilter(t *testing.T) {
 	j := f.unordered
 	q := url.QueryEscape
 	var docs []progressDoc
-	f.expect(http.StatusOK, http.MethodGet, "/api/v2/journeyprogress?limit=1000", credA, "", &docs) // before k exists
-	byActor := map[int]string{} // unordered journey: actor → progress id
+	// Every progress document before journey k below exists; byActor maps
+	// an actor to its progress id in the unordered journey.
+	f.expect(http.StatusOK, http.MethodGet, "/api/v2/journeyprogress?limit=1000", credA, "", &docs)
+	byActor := map[int]string{}
 	var all, unordered []string
 	for _, d := range docs {
 		all = append(all, d.ID)
