@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 
 	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/cond"
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/progress"
 )
 
@@ -43,6 +46,10 @@ type progressFilter struct {
 	// journeys, when not nil, are the only journeys the filter can match
 	// (an equality on journey).
 	journeys map[primitive.ObjectID]bool
+	// owners, when not nil, are the only owner keys the filter can match
+	// (an equality on owner.ident.mbox, mbox_sha1sum, openid or persona),
+	// so other records are skipped before their view is built.
+	owners map[string]bool
 }
 
 // progressFilterParam compiles the filter (or query) parameter of a
@@ -60,18 +67,56 @@ func progressFilterParam(q url.Values) (*progressFilter, error) {
 		return nil, err
 	}
 	for _, c := range f.m.Required() {
-		if c.Path != "journey" {
-			continue
-		}
-		ids := map[primitive.ObjectID]bool{}
-		for _, v := range c.Values {
-			if id, ok := v.ObjectIDOK(); ok {
-				ids[id] = true
+		switch c.Path {
+		case "journey":
+			ids := map[primitive.ObjectID]bool{}
+			for _, v := range c.Values {
+				if id, ok := v.ObjectIDOK(); ok {
+					ids[id] = true
+				}
 			}
+			f.journeys = ids // values of other types match no journey
+		case "owner.ident.mbox", "owner.ident.mbox_sha1sum", "owner.ident.openid", "owner.ident.persona":
+			f.owners = intersect(f.owners, ownerKeys(c))
 		}
-		f.journeys = ids // values of other types match no journey
 	}
 	return f, nil
+}
+
+// ownerKeys returns the owner keys whose ident holds one of the values of
+// a required owner.ident constraint.
+func ownerKeys(c cond.Constraint) map[string]bool {
+	ifi := strings.TrimPrefix(c.Path, "owner.ident.")
+	keys := map[string]bool{}
+	for _, v := range c.Values {
+		var key []byte
+		var err error
+		if id, ok := v.ObjectIDOK(); ok && ifi == "persona" {
+			key, err = journey.OwnerKeyFromIdent(journey.TrackByPersona, map[string]any{"persona": id.Hex()})
+		} else if s, ok := v.StringValueOK(); ok && ifi != "persona" {
+			key, err = journey.OwnerKeyFromIdent(journey.TrackByActor, map[string]any{ifi: s})
+		} else {
+			continue // a value no owner's ident holds
+		}
+		if err == nil {
+			keys[string(key)] = true
+		}
+	}
+	return keys
+}
+
+// intersect returns the keys in both a and b; a nil set is every key.
+func intersect(a, b map[string]bool) map[string]bool {
+	if a == nil {
+		return b
+	}
+	out := map[string]bool{}
+	for k := range a {
+		if b[k] {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // progressSchema is the filter view's typed paths.
@@ -163,7 +208,7 @@ func (f *progressFilter) checkField(name, path string, v bson.RawValue) error {
 // match reports whether the progress item satisfies the filter; attempts
 // reads the owner's archived attempts when the filter needs them.
 func (f *progressFilter) match(it progressItem, rec *progress.Record, attempts func() ([]progress.Attempt, error)) (bool, error) {
-	if f.journeys != nil && !f.journeys[it.c.ID] {
+	if f.journeys != nil && !f.journeys[it.c.ID] || f.owners != nil && !f.owners[string(it.owner)] {
 		return false, nil
 	}
 	view, err := filterView(it, rec, f.completions, attempts)
@@ -179,46 +224,51 @@ func filterView(it progressItem, rec *progress.Record, withCompletions bool, att
 	if err != nil {
 		return nil, fmt.Errorf("progress of journey %s: %w", it.c.ID.Hex(), err)
 	}
-	identDoc := bson.D{}
-	for _, k := range []string{"mbox", "mbox_sha1sum", "openid", "account", "objectType", "persona", "display"} {
-		v, ok := ident[k]
-		if !ok {
-			continue
-		}
-		if k == "persona" {
-			if id, err := primitive.ObjectIDFromHex(fmt.Sprint(v)); err == nil {
-				v = id
+	// Room for a typical view, so that building it does not grow the slice.
+	idx, d := bsoncore.AppendDocumentStart(make([]byte, 0, 384))
+	d = bsoncore.AppendObjectIDElement(d, "_id", processor.ProgressID(it.c.ID, it.owner))
+	d = bsoncore.AppendObjectIDElement(d, "journey", it.c.ID)
+	d = bsoncore.AppendObjectIDElement(d, "organisation", it.c.Organisation)
+	oidx, d := bsoncore.AppendDocumentElementStart(d, "owner")
+	d = bsoncore.AppendStringElement(d, "trackBy", string(it.c.TrackBy))
+	iidx, d := bsoncore.AppendDocumentElementStart(d, "ident")
+	for _, k := range [...]string{"mbox", "mbox_sha1sum", "openid", "account", "objectType", "persona", "display"} {
+		switch v := ident[k].(type) {
+		case string:
+			if id, err := primitive.ObjectIDFromHex(v); err == nil && k == "persona" {
+				d = bsoncore.AppendObjectIDElement(d, k, id)
+			} else {
+				d = bsoncore.AppendStringElement(d, k, v)
 			}
+		case map[string]any: // account
+			aidx, dd := bsoncore.AppendDocumentElementStart(d, k)
+			dd = bsoncore.AppendStringElement(dd, "homePage", fmt.Sprint(v["homePage"]))
+			dd = bsoncore.AppendStringElement(dd, "name", fmt.Sprint(v["name"]))
+			d, _ = bsoncore.AppendDocumentEnd(dd, aidx)
 		}
-		if acc, ok := v.(map[string]any); ok {
-			v = bson.D{{Key: "homePage", Value: acc["homePage"]}, {Key: "name", Value: acc["name"]}}
-		}
-		identDoc = append(identDoc, bson.E{Key: k, Value: v})
 	}
-	doc := bson.D{
-		{Key: "_id", Value: processor.ProgressID(it.c.ID, it.owner)},
-		{Key: "journey", Value: it.c.ID},
-		{Key: "organisation", Value: it.c.Organisation},
-		{Key: "owner", Value: bson.D{{Key: "trackBy", Value: string(it.c.TrackBy)}, {Key: "ident", Value: identDoc}}},
-		{Key: "createdAt", Value: primitive.DateTime(rec.CreatedAt)},
-		{Key: "updatedAt", Value: primitive.DateTime(rec.UpdatedAt)},
-	}
+	d, _ = bsoncore.AppendDocumentEnd(d, iidx)
+	d, _ = bsoncore.AppendDocumentEnd(d, oidx)
+	d = bsoncore.AppendDateTimeElement(d, "createdAt", rec.CreatedAt)
+	d = bsoncore.AppendDateTimeElement(d, "updatedAt", rec.UpdatedAt)
 	if withCompletions {
 		archived, err := attempts()
 		if err != nil {
 			return nil, err
 		}
-		comps := bson.A{}
+		cidx, dd := bsoncore.AppendArrayElementStart(d, "completions")
+		n := 0
 		add := func(a *progress.Attempt) {
-			var at any // null until complete
+			aidx, x := bsoncore.AppendDocumentElementStart(dd, strconv.Itoa(n))
+			n++
+			x = bsoncore.AppendInt64Element(x, "attempt", int64(a.Number))
+			x = bsoncore.AppendBooleanElement(x, "isCompleted", a.CompletedAt != 0)
 			if a.CompletedAt != 0 {
-				at = primitive.DateTime(a.CompletedAt)
+				x = bsoncore.AppendDateTimeElement(x, "completedAt", a.CompletedAt)
+			} else {
+				x = bsoncore.AppendNullElement(x, "completedAt")
 			}
-			comps = append(comps, bson.D{
-				{Key: "attempt", Value: int64(a.Number)},
-				{Key: "isCompleted", Value: a.CompletedAt != 0},
-				{Key: "completedAt", Value: at},
-			})
+			dd, _ = bsoncore.AppendDocumentEnd(x, aidx)
 		}
 		for i := range archived {
 			add(&archived[i])
@@ -226,13 +276,13 @@ func filterView(it progressItem, rec *progress.Record, withCompletions bool, att
 		if rec.Attempt.Number > 0 && !rec.Done() {
 			add(&rec.Attempt)
 		}
-		doc = append(doc, bson.E{Key: "completions", Value: comps})
+		d, _ = bsoncore.AppendArrayEnd(dd, cidx)
 	}
-	raw, err := bson.Marshal(doc)
+	d, err = bsoncore.AppendDocumentEnd(d, idx)
 	if err != nil {
 		return nil, fmt.Errorf("progress filter view: %w", err)
 	}
-	return raw, nil
+	return bson.Raw(d), nil
 }
 
 // walk calls fn with every item pq selects strictly after from (nil: from
