@@ -47,8 +47,8 @@ func journeySchema(path string) fieldKind {
 }
 
 // castOps are the operators whose operand is a value of the path's type
-// (mongoose's $conditionalHandlers that cast): one value, or an array of
-// values.
+// (mongoose's $conditionalHandlers that cast), true for those taking an
+// array of values.
 var castOps = map[string]bool{
 	"$eq": false, "$ne": false, "$gt": false, "$gte": false, "$lt": false, "$lte": false,
 	"$in": true, "$nin": true, "$all": true,
@@ -148,7 +148,7 @@ func (c caster) operators(path string, kind fieldKind, v bsoncore.Value) (bsonco
 		case cast && kind != kindOther && many && operand.Type == bsontype.Array:
 			operand, err = c.array(path, kind, operand)
 		case cast && kind != kindOther && !many:
-			operand, err = c.value(path, kind, operand)
+			operand, err = c.valueOrArray(path, kind, operand)
 		case op == "$not" && operand.Type == bsontype.EmbeddedDocument:
 			operand, err = c.operators(path, kind, operand)
 		case op == "$elemMatch" && operand.Type == bsontype.EmbeddedDocument:

@@ -142,6 +142,7 @@ func TestCastFilter(t *testing.T) {
 		{`{"owner": {"$in": ["` + hex + `", "` + hex2 + `"]}}`, `{"owner": {"$in": [{"$oid": "` + hex + `"}, {"$oid": "` + hex2 + `"}]}}`},
 		{`{"sources": "` + hex + `"}`, `{"sources": {"$oid": "` + hex + `"}}`},
 		{`{"sources": ["` + hex + `"]}`, `{"sources": [{"$oid": "` + hex + `"}]}`},
+		{`{"sources": {"$eq": ["` + hex + `"]}}`, `{"sources": {"$eq": [{"$oid": "` + hex + `"}]}}`},
 		{`{"waypoints._id": {"$ne": "` + hex + `"}}`, `{"waypoints._id": {"$ne": {"$oid": "` + hex + `"}}}`},
 		{`{"waypoints.0._id": "` + hex + `"}`, `{"waypoints.0._id": {"$oid": "` + hex + `"}}`},
 		{`{"waypoints": {"$elemMatch": {"_id": "` + hex + `"}}}`, `{"waypoints": {"$elemMatch": {"_id": {"$oid": "` + hex + `"}}}}`},
