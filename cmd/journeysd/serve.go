@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"go.mongodb.org/mongo-driver/mongo/options"
+
 	"github.com/journeys/journeys/httpapi"
 	"github.com/journeys/journeys/httpapi/ui"
 	"github.com/journeys/journeys/ops"
@@ -44,6 +46,7 @@ type serveConfig struct {
 	CallbackAllowPrivate bool
 	CallbackAllow        string
 
+	NoIndexBuild   bool
 	BatchSize      int
 	OplogSize      int
 	ShutdownBudget time.Duration
@@ -66,6 +69,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackSigningKey, "callback-signing-secret", "", "Standard Webhooks signing secret (whsec_<base64>); empty sends no signature")
 	fs.BoolVar(&c.CallbackAllowPrivate, "callback-allow-private", false, "allow callbacks to loopback, private and link-local addresses")
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
+	fs.BoolVar(&c.NoIndexBuild, "no-index-build", false, "never build the statements index on MongoDB: wait (not ready) until an operator has built it out of band")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
 	fs.IntVar(&c.OplogSize, "embedded-oplog-size", 0, "change events the embedded store keeps (0: its default); a reader further behind recalculates")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
@@ -147,6 +151,8 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		Statements:       d.lrs.Config.Statements,
 		Journeys:         d.lrs.Config.Journeys,
 		ServerSideFilter: !d.lrs.Embedded,
+		FullDocument:     streamFullDocument(d.lrs),
+		SplitLargeEvents: d.lrs.Mongo.SplitLargeEvents,
 		BatchSize:        cfg.BatchSize,
 		// d.disp is created below: the dispatcher registers its metrics
 		// on the registry that needs the pipeline's statistics.
@@ -203,7 +209,18 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	d.goRun("pipeline", func() error { return d.pipeline.Run(runCtx) })
+	d.goRun("pipeline", func() error {
+		// On MongoDB a missing statements index is built first, now that
+		// the listener is up: /healthz answers and /readyz reports the
+		// build meanwhile.
+		if err := d.lrs.BuildIndexes(runCtx, lrs.IndexOptions{NoBuild: cfg.NoIndexBuild, Logger: log.With("component", "lrs")}); err != nil {
+			if runCtx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		return d.pipeline.Run(runCtx)
+	})
 	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
 	d.goRun("http", func() error {
 		if err := d.srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -262,6 +279,9 @@ func (d *daemon) ready(ctx context.Context) error {
 	}
 	if err := d.lrs.Ping(ctx); err != nil {
 		return fmt.Errorf("LRS database: %w", err)
+	}
+	if err := d.lrs.IndexesReady(); err != nil {
+		return fmt.Errorf("LRS indexes: %w", err)
 	}
 	return d.pipeline.Ready()
 }
@@ -379,4 +399,13 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// streamFullDocument is the change stream's fullDocument option for l:
+// journey post-images where MongoDB keeps them (see source.Config).
+func streamFullDocument(l *lrs.LRS) options.FullDocument {
+	if l.Mongo.PostImages {
+		return options.WhenAvailable
+	}
+	return options.UpdateLookup
 }
