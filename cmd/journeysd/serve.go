@@ -281,7 +281,7 @@ func (d *daemon) ready(ctx context.Context) error {
 		return fmt.Errorf("LRS database: %w", err)
 	}
 	if err := d.lrs.IndexesReady(); err != nil {
-		return fmt.Errorf("LRS indexes: %w", err)
+		return err // its text up to the first colon says what is awaited
 	}
 	return d.pipeline.Ready()
 }

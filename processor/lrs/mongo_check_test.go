@@ -380,7 +380,7 @@ func TestIndexExistingLL(t *testing.T) {
 		if err := l.BuildIndexes(context.Background(), IndexOptions{Logger: log}); err != nil {
 			mt.Fatal(err)
 		}
-		if during == nil || !strings.Contains(during.Error(), "building the index org_stored__id") {
+		if during == nil || !strings.Contains(during.Error(), "building the statements index org_stored__id") {
 			mt.Errorf("IndexesReady during the build: %v, want the build named", during)
 		}
 		docs := wantSent(mt, "listIndexes", "createIndexes", "listIndexes")
@@ -473,4 +473,23 @@ type mongoIndexSpec = mongo.IndexSpecification
 func newSpec(name string, keys bson.D) *mongoIndexSpec {
 	raw, _ := bson.Marshal(keys)
 	return &mongo.IndexSpecification{Name: name, KeysDocument: raw}
+}
+
+func TestJourneyWritesMajority(t *testing.T) {
+	inserted := bson.D{{Key: "n", Value: int32(1)}, {Key: "ok", Value: 1.0}}
+	runMock(t, "majority", []bson.D{inserted, inserted}, func(mt *mtest.T) {
+		l := mockLRS(mt)
+		ctx := context.Background()
+		if _, err := l.DB.Collection("journeys").InsertOne(ctx, bson.D{{Key: "name", Value: "j"}}); err != nil {
+			mt.Fatal(err)
+		}
+		if _, err := l.DB.Collection("journeys").UpdateOne(ctx, bson.D{}, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "k"}}}}); err != nil {
+			mt.Fatal(err)
+		}
+		for _, cmd := range wantSent(mt, "insert", "update") {
+			if got := cmd.Lookup("writeConcern").String(); got != `{"w": "majority"}` {
+				mt.Errorf("%s sent with writeConcern %s, want {w: majority}", cmd, got)
+			}
+		}
+	})
 }

@@ -129,7 +129,8 @@ func (s *indexState) set(ready bool, why error, scan ScanIndex) {
 // IndexesReady reports nil once the indexes journeysd relies on exist
 // (always, on the embedded engine), and otherwise an error saying what
 // is awaited: the build in progress, the index an operator was asked to
-// build, or why the build failed. For readiness probes.
+// build, or why the build failed. Its text up to the first colon is a
+// short status, for readiness probes that show only that.
 func (l *LRS) IndexesReady() error {
 	if l.Embedded {
 		return nil
@@ -140,7 +141,7 @@ func (l *LRS) IndexesReady() error {
 		return nil
 	}
 	if l.indexes.why == nil {
-		return errors.New("statements index not checked yet")
+		return errors.New("statements index not checked yet: the pipeline checks it first")
 	}
 	return l.indexes.why
 }
@@ -200,14 +201,14 @@ func (l *LRS) BuildIndexes(ctx context.Context, opts IndexOptions) error {
 			log.Info("statements index found", "index", idx.Name, "keys", idx.Keys, "idDescending", idx.IDDescending)
 			break
 		} else if opts.NoBuild {
-			why := fmt.Errorf("waiting for the index %s %v on %s to be built out of band (--no-index-build): "+
+			why := fmt.Errorf("waiting for the statements index %s to be built out of band (--no-index-build): "+
 				"db.%s.createIndex({organisation: 1, stored: -1, _id: 1}, {name: %q})",
-				llScanIndex.Name, llScanIndex.Keys, l.Statements, l.Statements, llScanIndex.Name)
+				llScanIndex.Name, l.Statements, llScanIndex.Name)
 			l.indexes.set(false, why, ScanIndex{})
 			log.Warn("statements index missing; not building it", "why", why)
 		} else {
-			why := fmt.Errorf("building the index %s %v on %s since %s (a large collection takes a while)",
-				llScanIndex.Name, llScanIndex.Keys, l.Statements, time.Now().UTC().Format(time.RFC3339))
+			why := fmt.Errorf("building the statements index %s: {organisation: 1, stored: -1, _id: 1} on %s since %s (a large collection takes a while)",
+				llScanIndex.Name, l.Statements, time.Now().UTC().Format(time.RFC3339))
 			l.indexes.set(false, why, ScanIndex{})
 			log.Info("statements index missing: building it", "index", llScanIndex.Name, "keys", llScanIndex.Keys)
 			start := time.Now()
