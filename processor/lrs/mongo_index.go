@@ -24,10 +24,12 @@ import (
 // {stored: 1, _id: 1} (ascending ties) without a blocking sort of the whole
 // organisation, since MongoDB does not sort within runs of an index
 // prefix. So on an existing LL database nothing needs to be built as long
-// as the scan asks for the order the index has (ScanIndex.IDDescending);
-// lrs.Position's ascending tie-break can still be produced by reversing
-// each run of equal stored times in memory (one LRS request's statements
-// share a stored time at most).
+// as the scan asks for the order the index has (ScanIndex.IDDescending).
+// The tie-break itself stays ascending (lrs.Position): statements of one
+// LRS request share a stored time and were inserted in ascending _id
+// order, the order the live stream applies them in, and a sequential
+// journey's progress depends on it. TieReverser restores it by reversing
+// each run of equal stored times in memory.
 //
 // When no such index exists (not an LL database, or LL's migrations not
 // run), journeysd builds LL's own index, under LL's name, so that LL's
