@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"go.mongodb.org/mongo-driver/mongo/options"
-
 	"github.com/journeys/journeys/httpapi"
 	"github.com/journeys/journeys/httpapi/ui"
 	"github.com/journeys/journeys/ops"
@@ -145,20 +143,20 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if err != nil {
 		return nil, err
 	}
-	if d.pipeline, err = processor.NewPipeline(processor.PipelineConfig{
+	pc := processor.PipelineConfig{
 		Store:            d.store,
 		DB:               d.lrs.DB,
 		Statements:       d.lrs.Config.Statements,
 		Journeys:         d.lrs.Config.Journeys,
 		ServerSideFilter: !d.lrs.Embedded,
-		FullDocument:     streamFullDocument(d.lrs),
-		SplitLargeEvents: d.lrs.Mongo.SplitLargeEvents,
 		BatchSize:        cfg.BatchSize,
 		// d.disp is created below: the dispatcher registers its metrics
 		// on the registry that needs the pipeline's statistics.
 		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
 		Logger:    log.With("component", "pipeline"),
-	}); err != nil {
+	}
+	d.mongoStreamOptions(&pc)
+	if d.pipeline, err = processor.NewPipeline(pc); err != nil {
 		return nil, err
 	}
 	d.metrics = ops.NewMetrics(ops.Sources{
@@ -209,18 +207,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	d.goRun("pipeline", func() error {
-		// On MongoDB a missing statements index is built first, now that
-		// the listener is up: /healthz answers and /readyz reports the
-		// build meanwhile.
-		if err := d.lrs.BuildIndexes(runCtx, lrs.IndexOptions{NoBuild: cfg.NoIndexBuild, Logger: log.With("component", "lrs")}); err != nil {
-			if runCtx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		return d.pipeline.Run(runCtx)
-	})
+	d.goRun("pipeline", func() error { return d.runPipeline(runCtx) })
 	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
 	d.goRun("http", func() error {
 		if err := d.srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -399,13 +386,4 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// streamFullDocument is the change stream's fullDocument option for l:
-// journey post-images where MongoDB keeps them (see source.Config).
-func streamFullDocument(l *lrs.LRS) options.FullDocument {
-	if l.Mongo.PostImages {
-		return options.WhenAvailable
-	}
-	return options.UpdateLookup
 }

@@ -129,12 +129,12 @@ func (s *indexState) set(ready bool, why error, scan ScanIndex) {
 }
 
 // IndexesReady reports nil once the indexes journeysd relies on exist
-// (always, on the embedded engine), and otherwise an error saying what
+// (always on the embedded engine, and on a nil LRS), and otherwise an error saying what
 // is awaited: the build in progress, the index an operator was asked to
 // build, or why the build failed. Its text up to the first colon is a
 // short status, for readiness probes that show only that.
 func (l *LRS) IndexesReady() error {
-	if l.Embedded {
+	if l == nil || l.Embedded {
 		return nil
 	}
 	l.indexes.mu.Lock()
@@ -175,9 +175,10 @@ type IndexOptions struct {
 // one on organisation, building what is missing (unless opts.NoBuild),
 // and returns once they exist or ctx ends. IndexesReady reports its
 // progress meanwhile. A user not allowed to build the index gets an error
-// naming the privilege. On the embedded engine it returns at once.
+// naming the privilege. On the embedded engine (and a nil LRS) it returns
+// at once.
 func (l *LRS) BuildIndexes(ctx context.Context, opts IndexOptions) error {
-	if l.Embedded {
+	if l == nil || l.Embedded {
 		return nil
 	}
 	log := opts.Logger

@@ -24,18 +24,19 @@ func (s *Source) postImage(ctx context.Context, raw bson.Raw) (bson.Raw, error) 
 	if s.embedded || s.cfg.FullDocument != options.WhenAvailable {
 		return raw, nil
 	}
-	p := scan(raw)
-	if op := string(p.op); op != "update" && op != "replace" || p.full.Type == bsontype.EmbeddedDocument {
+	ev := bsoncore.Document(raw)
+	if op, _ := ev.Lookup("operationType").StringValueOK(); op != "update" && op != "replace" ||
+		ev.Lookup("fullDocument").Type == bsontype.EmbeddedDocument {
 		return raw, nil
 	}
-	if string(str(field(p.ns, "db"))) != s.db {
+	if db, _ := ev.Lookup("ns", "db").StringValueOK(); db != s.db {
 		return raw, nil
 	}
-	coll := string(str(field(p.ns, "coll")))
+	coll, _ := ev.Lookup("ns", "coll").StringValueOK()
 	if coll != s.cfg.Journeys && coll != s.cfg.Statements {
 		return raw, nil
 	}
-	id := field(p.documentKey, "_id")
+	id := ev.Lookup("documentKey", "_id")
 	if id.Type == 0 {
 		return raw, nil
 	}

@@ -32,7 +32,9 @@ var errFragments = errors.New("split change event: fragments out of sequence")
 // reassembled event after its last fragment. While fragments are missing
 // it returns whole false.
 func (s *Source) assemble(raw bson.Raw) (ev bson.Raw, whole bool, err error) {
-	split := field(raw, "splitEvent")
+	// bsoncore rather than the allocation-free readers of classify: a
+	// split event is rare, and this keeps split.go independent of them.
+	split := bsoncore.Document(raw).Lookup("splitEvent")
 	if split.Type == 0 {
 		if len(s.fragments) > 0 {
 			s.fragments = s.fragments[:0]
@@ -40,8 +42,9 @@ func (s *Source) assemble(raw bson.Raw) (ev bson.Raw, whole bool, err error) {
 		}
 		return raw, true, nil
 	}
-	n, ok1 := field(split.Data, "fragment").AsInt64OK()
-	m, ok2 := field(split.Data, "of").AsInt64OK()
+	sd, _ := split.DocumentOK()
+	n, ok1 := sd.Lookup("fragment").AsInt64OK()
+	m, ok2 := sd.Lookup("of").AsInt64OK()
 	if split.Type != bsontype.EmbeddedDocument || !ok1 || !ok2 || n != int64(len(s.fragments))+1 || n > m {
 		got := len(s.fragments)
 		s.fragments = s.fragments[:0]
@@ -64,7 +67,7 @@ func (s *Source) assemble(raw bson.Raw) (ev bson.Raw, whole bool, err error) {
 func joinFragments(frags []bson.Raw) bson.Raw {
 	last := frags[len(frags)-1]
 	idx, doc := bsoncore.AppendDocumentStart(nil)
-	if id := field(last, "_id"); id.Type != 0 {
+	if id := bsoncore.Document(last).Lookup("_id"); id.Type != 0 {
 		doc = bsoncore.AppendValueElement(doc, "_id", id)
 	}
 	seen := map[string]bool{"_id": true, "splitEvent": true}
