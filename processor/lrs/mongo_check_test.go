@@ -365,7 +365,7 @@ func TestIndexExistingLL(t *testing.T) {
 	})
 
 	// Without it, the build is reported while it runs (a readiness probe
-	// sees it), then LL's own index is built under LL's name.
+	// sees it), then the ascending index is built.
 	created := bson.D{{Key: "numIndexesBefore", Value: int32(3)}, {Key: "numIndexesAfter", Value: int32(4)},
 		{Key: "createdCollectionAutomatically", Value: false}, {Key: "commitQuorum", Value: "votingMembers"}, {Key: "ok", Value: 1.0}}
 	runMock(t, "missing", []bson.D{llIndexes(false), created, organisationIndex}, func(mt *mtest.T) {
@@ -380,11 +380,11 @@ func TestIndexExistingLL(t *testing.T) {
 		if err := l.BuildIndexes(context.Background(), IndexOptions{Logger: log}); err != nil {
 			mt.Fatal(err)
 		}
-		if during == nil || !strings.Contains(during.Error(), "building the statements index org_stored__id") {
+		if during == nil || !strings.Contains(during.Error(), "building the statements index organisation_1_stored_1__id_1") {
 			mt.Errorf("IndexesReady during the build: %v, want the build named", during)
 		}
 		docs := wantSent(mt, "listIndexes", "createIndexes", "listIndexes")
-		if got, want := docs[1].Lookup("indexes").String(), `[{"key": {"organisation": {"$numberInt":"1"},"stored": {"$numberInt":"-1"},"_id": {"$numberInt":"1"}},"name": "org_stored__id"}]`; got != want {
+		if got, want := docs[1].Lookup("indexes").String(), `[{"key": {"organisation": {"$numberInt":"1"},"stored": {"$numberInt":"1"},"_id": {"$numberInt":"1"}},"name": "organisation_1_stored_1__id_1"}]`; got != want {
 			mt.Errorf("createIndexes indexes\n got %s\nwant %s", got, want)
 		}
 		if got := docs[1].Lookup("writeConcern", "w").StringValue(); got != "majority" {
@@ -392,6 +392,9 @@ func TestIndexExistingLL(t *testing.T) {
 		}
 		if err := l.IndexesReady(); err != nil {
 			mt.Errorf("IndexesReady after the build: %v", err)
+		}
+		if idx, ok := l.ScanIndex(); !ok || idx.Name != "organisation_1_stored_1__id_1" || idx.IDDescending {
+			mt.Errorf("ScanIndex %+v %v, want the built index with ascending ties", idx, ok)
 		}
 	})
 
@@ -408,7 +411,7 @@ func TestIndexExistingLL(t *testing.T) {
 		if err := l.BuildIndexes(context.Background(), IndexOptions{NoBuild: true, Poll: time.Millisecond, Logger: log}); err != nil {
 			mt.Fatal(err)
 		}
-		if during == nil || !strings.Contains(during.Error(), "--no-index-build") || !strings.Contains(during.Error(), "createIndex({organisation: 1, stored: -1, _id: 1}") {
+		if during == nil || !strings.Contains(during.Error(), "--no-index-build") || !strings.Contains(during.Error(), "createIndex({organisation: 1, stored: 1, _id: 1}") {
 			mt.Errorf("IndexesReady while waiting: %v", during)
 		}
 		wantSent(mt, "listIndexes", "listIndexes", "listIndexes")

@@ -32,21 +32,21 @@ import (
 // each run of equal stored times in memory.
 //
 // When no such index exists (not an LL database, or LL's migrations not
-// run), journeysd builds LL's own index, under LL's name, so that LL's
-// migration later finds it in place. The build runs after the HTTP
-// listener is up (BuildIndexes, called by the pipeline's goroutine);
-// meanwhile IndexesReady reports the build, so /readyz says what the
-// daemon waits for and the health endpoints answer — a startup probe no
-// longer kills the container mid-build. An operator can opt out and build
-// the index out of band (--no-index-build): journeysd then waits until it
-// exists.
+// run), journeysd builds {organisation: 1, stored: 1, _id: 1}, which serves
+// the ascending order directly (the index earlier journeysd versions
+// built, under the same default name, so their deployments find it in
+// place). The build runs after the HTTP listener is up (BuildIndexes,
+// called by the pipeline's goroutine); meanwhile IndexesReady reports the
+// build, so /readyz says what the daemon waits for and the health
+// endpoints answer — a startup probe no longer kills the container
+// mid-build. An operator can opt out and build the index out of band
+// (--no-index-build): journeysd then waits until it exists.
 
-// llScanIndex is Learning Locker's statements index for scans by stored
-// time, built when no index serves the scan.
-var llScanIndex = ScanIndex{
-	Name:         "org_stored__id",
-	Keys:         bson.D{{Key: "organisation", Value: 1}, {Key: "stored", Value: -1}, {Key: "_id", Value: 1}},
-	IDDescending: true,
+// builtScanIndex is the statements index journeysd builds when none serves
+// the scan.
+var builtScanIndex = ScanIndex{
+	Name: "organisation_1_stored_1__id_1",
+	Keys: bson.D{{Key: "organisation", Value: 1}, {Key: "stored", Value: 1}, {Key: "_id", Value: 1}},
 }
 
 // ScanIndex is a statements index whose keys begin organisation, stored,
@@ -205,23 +205,23 @@ func (l *LRS) BuildIndexes(ctx context.Context, opts IndexOptions) error {
 			break
 		} else if opts.NoBuild {
 			why := fmt.Errorf("waiting for the statements index %s to be built out of band (--no-index-build): "+
-				"db.%s.createIndex({organisation: 1, stored: -1, _id: 1}, {name: %q})",
-				llScanIndex.Name, l.Statements, llScanIndex.Name)
+				"db.%s.createIndex({organisation: 1, stored: 1, _id: 1}, {name: %q})",
+				builtScanIndex.Name, l.Statements, builtScanIndex.Name)
 			l.indexes.set(false, why, ScanIndex{})
 			log.Warn("statements index missing; not building it", "why", why)
 		} else {
-			why := fmt.Errorf("building the statements index %s: {organisation: 1, stored: -1, _id: 1} on %s since %s (a large collection takes a while)",
-				llScanIndex.Name, l.Statements, time.Now().UTC().Format(time.RFC3339))
+			why := fmt.Errorf("building the statements index %s: {organisation: 1, stored: 1, _id: 1} on %s since %s (a large collection takes a while)",
+				builtScanIndex.Name, l.Statements, time.Now().UTC().Format(time.RFC3339))
 			l.indexes.set(false, why, ScanIndex{})
-			log.Info("statements index missing: building it", "index", llScanIndex.Name, "keys", llScanIndex.Keys)
+			log.Info("statements index missing: building it", "index", builtScanIndex.Name, "keys", builtScanIndex.Keys)
 			start := time.Now()
-			_, err := stmts.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: llScanIndex.Keys, Options: options.Index().SetName(llScanIndex.Name)})
+			_, err := stmts.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: builtScanIndex.Keys, Options: options.Index().SetName(builtScanIndex.Name)})
 			if err == nil {
-				l.indexes.set(true, nil, llScanIndex)
-				log.Info("statements index built", "index", llScanIndex.Name, "took", time.Since(start))
+				l.indexes.set(true, nil, builtScanIndex)
+				log.Info("statements index built", "index", builtScanIndex.Name, "took", time.Since(start))
 				break
 			}
-			err = unauthorizedHelp(fmt.Errorf("lrs: build the index %s on %s: %w", llScanIndex.Name, l.Statements, err),
+			err = unauthorizedHelp(fmt.Errorf("lrs: build the index %s on %s: %w", builtScanIndex.Name, l.Statements, err),
 				Need{l.Database, l.Statements, "createIndex", "building the statements index"})
 			l.indexes.set(false, err, ScanIndex{})
 			if isUnauthorized(err) || ctx.Err() != nil {
