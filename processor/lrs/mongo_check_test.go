@@ -353,8 +353,19 @@ func TestIndexExistingLL(t *testing.T) {
 		if err := l.IndexesReady(); err == nil {
 			mt.Error("IndexesReady before the check: nil")
 		}
-		if err := l.BuildIndexes(context.Background(), IndexOptions{}); err != nil {
+		var warned []string
+		log := slog.New(hookHandler{func(r slog.Record) {
+			if r.Level == slog.LevelWarn {
+				warned = append(warned, r.Message)
+			}
+		}})
+		if err := l.BuildIndexes(context.Background(), IndexOptions{Logger: log}); err != nil {
 			mt.Fatal(err)
+		}
+		// LL's migrations build no {stored: -1}: the floor query would
+		// scan, and the log says which index to build.
+		if len(warned) != 1 || !strings.Contains(warned[0], "db.statements.createIndex({stored: -1})") {
+			mt.Errorf("warnings %q, want one naming {stored: -1}", warned)
 		}
 		// Nothing built: LL's index serves the scan, walked backwards.
 		wantSent(mt, "listIndexes", "listIndexes")
@@ -431,6 +442,22 @@ func TestIndexExistingLL(t *testing.T) {
 		}
 		wantSent(mt, "listIndexes", "createIndexes")
 	})
+}
+
+func TestHasStoredIndex(t *testing.T) {
+	for _, c := range []struct {
+		keys bson.D
+		want bool
+	}{
+		{bson.D{{Key: "stored", Value: -1}}, true},
+		{bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}, true},
+		{bson.D{{Key: "organisation", Value: 1}, {Key: "stored", Value: -1}}, false},
+		{bson.D{{Key: "stored", Value: "hashed"}}, false},
+	} {
+		if got := hasStoredIndex([]*mongoIndexSpec{newSpec("i", c.keys)}); got != c.want {
+			t.Errorf("hasStoredIndex(%v) = %v", c.keys, got)
+		}
+	}
 }
 
 func TestFindScanIndex(t *testing.T) {

@@ -89,6 +89,23 @@ func findScanIndex(specs []*mongo.IndexSpecification) (ScanIndex, bool) {
 	return found, ok
 }
 
+// hasStoredIndex reports whether an index among specs begins with stored,
+// so that the latest stored time of all statements (sort {stored: -1},
+// no filter) is read from it. Learning Locker's documentation recommends
+// {stored: -1}; its migrations do not build it.
+func hasStoredIndex(specs []*mongo.IndexSpecification) bool {
+	for _, s := range specs {
+		var keys bson.D
+		if bson.Unmarshal(s.KeysDocument, &keys) != nil || len(keys) == 0 || keys[0].Key != "stored" {
+			continue
+		}
+		if _, ok := direction(keys[0].Value); ok && (s.Sparse == nil || !*s.Sparse) {
+			return true
+		}
+	}
+	return false
+}
+
 // direction returns the direction of an ascending or descending index key,
 // false for other kinds (hashed, text, ...).
 func direction(v any) (int, bool) {
@@ -202,6 +219,10 @@ func (l *LRS) BuildIndexes(ctx context.Context, opts IndexOptions) error {
 		} else if idx, ok := findScanIndex(specs); ok {
 			l.indexes.set(true, nil, idx)
 			log.Info("statements index found", "index", idx.Name, "keys", idx.Keys, "idDescending", idx.IDDescending)
+			if !hasStoredIndex(specs) {
+				log.Warn("no statements index on {stored: -1}: finding the latest stored time when the stream opens scans the whole collection; " +
+					"build the index Learning Locker's documentation recommends: db.statements.createIndex({stored: -1})")
+			}
 			break
 		} else if opts.NoBuild {
 			why := fmt.Errorf("waiting for the statements index %s to be built out of band (--no-index-build): "+
