@@ -80,7 +80,8 @@
 // Classify decides what an event means, on the raw BSON, without decoding
 // it. Against MongoDB the Source can also send Pipeline, the server-side
 // equivalent of Classify, so that unrelated changes never cross the
-// network; Classify still runs on what arrives. The embedded lungo engine
+// network; Classify still runs on what arrives. After it come the stages
+// that keep events small (see Large events). The embedded lungo engine
 // cannot filter a change stream (its Watch panics on a non-empty
 // pipeline), so there every change of the database is read and classified
 // in Go.
