@@ -94,6 +94,8 @@ func TestSelectAndRenames(t *testing.T) {
 		{"select", "-waypoints,-isActive", `{"_id":"1","description":"d"}`},
 		{"select", `{"description": 1}`, `{"_id":"1","description":"d"}`},
 		{"select", "+description", `{"_id":"1","description":"d"}`},
+		{"select", "description,-_id", `{"description":"d"}`},
+		{"project", `{"_id": 0, "t": "$description"}`, `{"t":"d"}`},
 		{"project", `{"title": "$description"}`, `{"_id":"1","title":"d"}`},
 		{"project", `{"isActive": 1, "title": "$description", "steps": "$waypoints.description"}`,
 			`{"_id":"1","isActive":true,"title":"d","steps":["a"]}`},

@@ -13,13 +13,16 @@ import (
 // projection selects the fields of the documents a list returns, with
 // MongoDB's inclusion and exclusion semantics over the API form of the
 // document: {"description": 1, "waypoints.description": 1} keeps those
-// fields (and _id, always), {"waypoints": 0} drops that one, and
+// fields (and _id, unless {"_id": 0} drops it, as in MongoDB),
+// {"waypoints": 0} drops that one, and
 // {"title": "$description"} (an inclusion) returns description under the
 // name title, as $project does.
 type projection struct {
 	include bool
 	root    *projNode
 	renames []rename
+	// dropID drops the top-level _id, which is otherwise always kept.
+	dropID bool
 }
 
 // rename is a field of the output taken from another path of the document.
@@ -109,12 +112,18 @@ func selectList(s string) (*projection, error) {
 type projBuilder struct {
 	p    projection
 	mode int // 1 include, -1 exclude, 0 not yet known
+	id   int // the _id flag: 1 include, -1 exclude, 0 not given
 }
 
 // flag adds an inclusion or exclusion of path.
 func (b *projBuilder) flag(path string, inc bool) error {
 	if path == "_id" {
-		return nil // _id is always returned
+		// _id combines with either mode (MongoDB's one exception).
+		b.id = -1
+		if inc {
+			b.id = 1
+		}
+		return nil
 	}
 	m := -1
 	if inc {
@@ -172,11 +181,17 @@ func (b *projBuilder) setMode(m int) error {
 	return nil
 }
 
-// done returns the projection, nil when it selects everything.
+// done returns the projection, nil when it selects everything. A
+// projection of _id alone is an inclusion ({"_id": 1}: only _id) or an
+// exclusion ({"_id": 0}: all but _id).
 func (b *projBuilder) done() (*projection, error) {
+	if b.mode == 0 {
+		b.mode = b.id
+	}
 	if b.mode == 0 {
 		return nil, nil
 	}
+	b.p.dropID = b.id == -1
 	if b.p.root == nil {
 		b.p.root = &projNode{}
 	}
@@ -271,6 +286,9 @@ func (p *projection) object(b *bytes.Buffer, obj []byte, n *projNode, top bool) 
 		var out []byte
 		switch {
 		case top && key == "_id":
+			if p.dropID {
+				continue
+			}
 			out = val
 		case p.include && child == nil, !p.include && child != nil && child.leaf:
 			continue
