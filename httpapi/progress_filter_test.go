@@ -283,3 +283,43 @@ func sameSet(a, b []string) bool {
 	a, b = slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
 	return slices.Equal(a, b) && len(slices.Compact(a)) == len(a)
 }
+
+// TestProgressFilterPersona: on a persona-tracked journey the persona id
+// is an ObjectId in the filter view, so the hex string the API serves, its
+// $oid form and owner.ident.display all select that persona's progress.
+func TestProgressFilterPersona(t *testing.T) {
+	h := newHarness(t)
+	b, _ := json.Marshal(map[string]any{"description": "persona", "trackBy": "persona", "waypoints": []any{
+		map[string]any{"conditions": `{"statement.verb.id": "` + xapitest.VerbLaunched + `"}`}}})
+	j := h.create(credA, string(b))
+	g := xapitest.New(5, xapitest.Options{Organisation: orgA, Store: storeA, Actors: 6})
+	seedOwners(t, h, j.ID, g, 6)
+	act := g.Actor(3)
+	var docs []progressDoc
+	q := url.QueryEscape
+	for _, filter := range []string{
+		`{"owner.ident.persona": "` + act.Person.Hex() + `"}`,
+		`{"owner.ident.persona": {"$oid": "` + act.Person.Hex() + `"}}`,
+		`{"owner.ident.persona": {"$in": ["` + act.Person.Hex() + `"]}, "owner.trackBy": "persona"}`,
+	} {
+		h.expect(http.StatusOK, http.MethodGet, "/api/v2/journeyprogress?filter="+q(filter), credA, "", &docs)
+		if len(docs) != 1 || docs[0].Owner.Ident["persona"] != act.Person.Hex() {
+			t.Errorf("%s: %+v", filter, docs)
+		}
+	}
+	// Display names are not unique: every persona showing it.
+	sameName := 0
+	for i := range 6 {
+		if g.Actor(i).Name == act.Name {
+			sameName++
+		}
+	}
+	h.expect(http.StatusOK, http.MethodGet, "/api/v2/journeyprogress?filter="+q(`{"owner.ident.display": "`+act.Name+`", "journey": "`+j.ID+`"}`), credA, "", &docs)
+	if len(docs) != sameName {
+		t.Errorf("display %q: %d documents, want %d", act.Name, len(docs), sameName)
+	}
+	h.expect(http.StatusOK, http.MethodGet, "/api/v2/journeyprogress?filter="+q(`{"owner.ident.mbox": "`+act.Mbox+`"}`), credA, "", &docs)
+	if len(docs) != 0 {
+		t.Errorf("an actor IFI selects persona progress: %+v", docs)
+	}
+}
