@@ -94,6 +94,8 @@ export function createEditor(app) {
       raw: '',
       testSeq: 0,
       testTimer: 0,
+      tested: null, // the last tester answer
+      condError: null, // the message shown at the conditions
     };
     if (w) {
       const parsed = parseRaw(w.conditions);
@@ -119,6 +121,9 @@ export function createEditor(app) {
   function render() {
     const n = draft.waypoints.length;
     fill('editor-waypoints', ...draft.waypoints.map((w, i) => renderWaypoint(w, i, n)));
+    for (const w of draft.waypoints) {
+      if (w.condError) conditionError(w, w.condError.message, w.condError.controlID);
+    }
     fill('editor-outcomes', ...draft.outcomes.map(renderOutcome));
     $('outcomes-empty').hidden = draft.outcomes.length > 0;
     renderVerbOptions();
@@ -185,7 +190,7 @@ export function createEditor(app) {
             w.mode === 'builder' ? 'Built from common clauses.' : 'Written as JSON.'), modeButton),
           builder, raw,
           h('p', { class: 'field-error', id: `${p}-cond-error`, hidden: true }),
-          h('div', { class: 'tester', id: `${p}-test`, 'aria-live': 'polite' })),
+          h('div', { class: 'tester', id: `${p}-test`, 'aria-live': 'polite' }, w.tested ? testResult(w.tested) : null)),
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'secondary small-button', 'data-action': 'up', disabled: i === 0, 'aria-label': `Move “${name}” up` }, 'Move up'),
           h('button', { type: 'button', class: 'secondary small-button', 'data-action': 'down', disabled: i === n - 1, 'aria-label': `Move “${name}” down` }, 'Move down'),
@@ -332,10 +337,17 @@ export function createEditor(app) {
       text = 'Creating the journey calculates its progress from every stored statement, then follows new ones.';
     } else {
       const b = body();
+      // The daemon keeps an inactive journey's progress unless its
+      // waypoints change, which would show it against other waypoints.
+      const shape = (j) => version({ ...j, isActive: true });
+      const dropped = shape(b) !== shape(draft.original);
       if (!b.isActive) {
+        const kept = dropped
+          ? 'Its waypoints change too, so its progress is deleted'
+          : 'Its progress is kept';
         text = draft.original.isActive
-          ? 'Saving deactivates the journey: it stops counting statements. Its progress is kept; reactivating it recalculates from every stored statement.'
-          : 'The journey stays inactive: it counts no statements.';
+          ? `Saving deactivates the journey: it stops counting statements. ${kept}; reactivating it recalculates progress from every stored statement.`
+          : `The journey stays inactive: it counts no statements.${dropped ? ' Its waypoints change, so its progress is deleted; reactivating it recalculates.' : ''}`;
       } else if (!draft.original.isActive) {
         text = 'Saving reactivates the journey: its progress is recalculated from every stored statement.';
       } else if (version(b) !== version(draft.original)) {
@@ -362,6 +374,7 @@ export function createEditor(app) {
     const c = conditionsOf(w);
     if (c.error) {
       conditionError(w, c.error, `${p}-${c.key}`);
+      w.tested = null;
       out.replaceChildren();
       return;
     }
@@ -369,6 +382,7 @@ export function createEditor(app) {
       const parsed = parseRaw(w.raw);
       if (parsed.error) {
         conditionError(w, parsed.error, `${p}-raw`);
+        w.tested = null;
         out.replaceChildren();
         return;
       }
@@ -389,6 +403,7 @@ export function createEditor(app) {
       if (app.isApiError(err, 400)) {
         const e = err.errors.find((x) => x.field === 'conditions');
         conditionError(w, e ? e.message : err.message, w.mode === 'raw' ? `${p}-raw` : null);
+        w.tested = null;
         out.replaceChildren();
         return;
       }
@@ -401,10 +416,16 @@ export function createEditor(app) {
     if (seq !== w.testSeq || !draft || !draft.waypoints.includes(w)) return;
     out.removeAttribute('aria-busy');
     conditionError(w, null);
+    w.tested = res;
     renderTest(out, res);
   }
 
   function renderTest(out, res) {
+    out.replaceChildren(...testResult(res));
+  }
+
+  // testResult renders a tester answer.
+  function testResult(res) {
     const of = res.scanned < res.limit ? `of the ${plural(res.scanned, 'statement', 'statements')} stored` : `of the last ${plural(res.scanned, 'statement', 'statements')}`;
     const summary = h('p', { class: 'test-summary' }, h('strong', { 'data-test': 'summary' }, `Matches ${num(res.matched)} ${of}`),
       res.voided ? ` (${num(res.voided)} voided left out)` : '', '.');
@@ -419,12 +440,13 @@ export function createEditor(app) {
           h('span', null, s.object.display || s.object.id), ' · ',
           s.stored ? app.time(s.stored) : ''))))
       : null;
-    out.replaceChildren(summary, index, ...(samples ? [samples] : []));
+    return [summary, index, ...(samples ? [samples] : [])];
   }
 
   // conditionError shows message at a waypoint's conditions (null clears
   // it) and marks the control id invalid.
   function conditionError(w, message, controlID) {
+    w.condError = message ? { message, controlID } : null;
     const p = `wp${w.key}`;
     const el = $(`${p}-cond-error`);
     if (!el) return;
@@ -482,8 +504,9 @@ export function createEditor(app) {
       box.append(h('ul', null, errors.map((e) => h('li', null, `${fieldLabel(e.field)}: ${e.message}`))));
     }
     fill('editor-error', box);
-    (first || $('editor-error')).focus();
-    if (!first) $('editor-title').focus();
+    // The first invalid control in reading order takes the focus.
+    first = document.querySelector('#editor [aria-invalid="true"]') || first;
+    (first || $('editor-title')).focus();
     return unplaced;
   }
 
@@ -620,7 +643,7 @@ export function createEditor(app) {
     }
     $('confirm-delete-text').textContent = [
       owners == null ? 'Its progress is deleted with it.'
-        : owners ? `The progress of ${plural(owners, 'learner', 'learners')} is deleted with it.` : 'No learner has progress in it yet.',
+        : owners ? `The progress of ${plural(owners, 'learner', 'learners')} is deleted with it.` : 'No learner has progress in it.',
       'This cannot be undone.',
       'Callbacks already due are still delivered; no new ones are sent.',
     ].join(' ');
@@ -660,14 +683,12 @@ export function createEditor(app) {
         const again = document.querySelector(`#editor-waypoints [data-key="${key}"] [data-action="${button.dataset.action}"]`);
         (again && !again.disabled ? again : document.querySelector(`#editor-waypoints [data-key="${key}"] input`)).focus();
         app.announce(`Moved to position ${to + 1} of ${ws.length}.`);
-        for (const w of ws) scheduleTest(w, 0);
         return;
       }
       case 'remove': {
         const [gone] = ws.splice(i, 1);
         clearTimeout(gone.testTimer);
         render();
-        for (const w of ws) scheduleTest(w, 0);
         const next = ws[Math.min(i, ws.length - 1)];
         (next ? $(`wp${next.key}-description`) : $('add-waypoint')).focus();
         app.announce(`Removed ${gone.description ? `“${gone.description}”` : 'the waypoint'}.`);
