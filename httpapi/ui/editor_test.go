@@ -189,3 +189,18 @@ func TestEditorBrowser(t *testing.T) {
 	}
 	runScript(t, node, "editor.test.mjs", b)
 }
+
+// TestConditionModel runs the table tests of the condition builder's model
+// (static/condition.js) in node.
+func TestConditionModel(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("skipping: node is not installed (apt-get install -y nodejs)")
+	}
+	cmd := exec.Command(node, "--test", "condition.test.mjs")
+	cmd.Dir = "e2e"
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test condition.test.mjs: %v\n%s", err, out)
+	}
+}

@@ -168,7 +168,7 @@ export function createEditor(app) {
       h('div', { class: 'grid3' },
         field(`${p}-success`, 'Result', success),
         field(`${p}-scoreMin`, 'Scaled score from', h('input', { value: b.scoreMin, inputmode: 'decimal', 'data-clause': 'scoreMin' })),
-        field(`${p}-scoreMax`, 'to', h('input', { value: b.scoreMax, inputmode: 'decimal', 'data-clause': 'scoreMax' }))),
+        field(`${p}-scoreMax`, 'Scaled score up to', h('input', { value: b.scoreMax, inputmode: 'decimal', 'data-clause': 'scoreMax' }))),
       h('div', { class: 'grid2' },
         str('parent', 'Context parent activity id'),
         str('grouping', 'Context grouping activity id')));
@@ -190,7 +190,7 @@ export function createEditor(app) {
             w.mode === 'builder' ? 'Built from common clauses.' : 'Written as JSON.'), modeButton),
           builder, raw,
           h('p', { class: 'field-error', id: `${p}-cond-error`, hidden: true }),
-          h('div', { class: 'tester', id: `${p}-test`, 'aria-live': 'polite' }, w.tested ? testResult(w.tested) : null)),
+          h('div', { class: 'tester', id: `${p}-test`, 'aria-live': 'polite' }, w.tested ? testResult(w.tested, w.samplesOpen) : null)),
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'secondary small-button', 'data-action': 'up', disabled: i === 0, 'aria-label': `Move “${name}” up` }, 'Move up'),
           h('button', { type: 'button', class: 'secondary small-button', 'data-action': 'down', disabled: i === n - 1, 'aria-label': `Move “${name}” down` }, 'Move down'),
@@ -263,6 +263,7 @@ export function createEditor(app) {
       w.count = $(`${p}-count`).value;
       w.isActive = $(`${p}-active`).checked;
       w.raw = $(`${p}-raw`).value;
+      w.samplesOpen = Boolean(document.querySelector(`#${p}-test details[open]`));
       const b = w.builder;
       for (const key of ['activity', 'activityType', 'success', 'scoreMin', 'scoreMax', 'parent', 'grouping']) b[key] = $(`${p}-${key}`).value;
       const verb = $(`${p}-verb`).value;
@@ -421,11 +422,11 @@ export function createEditor(app) {
   }
 
   function renderTest(out, res) {
-    out.replaceChildren(...testResult(res));
+    out.replaceChildren(...testResult(res, out.querySelector('details[open]')));
   }
 
   // testResult renders a tester answer.
-  function testResult(res) {
+  function testResult(res, open) {
     const of = res.scanned < res.limit ? `of the ${plural(res.scanned, 'statement', 'statements')} stored` : `of the last ${plural(res.scanned, 'statement', 'statements')}`;
     const summary = h('p', { class: 'test-summary' }, h('strong', { 'data-test': 'summary' }, `Matches ${num(res.matched)} ${of}`),
       res.voided ? ` (${num(res.voided)} voided left out)` : '', '.');
@@ -433,7 +434,7 @@ export function createEditor(app) {
       ? `Served by the candidate index on ${res.indexPath}: only statements with a matching value there are evaluated.`
       : 'Not served by the candidate index: these conditions are evaluated for every statement. Add a verb or an activity to narrow them.');
     const samples = res.samples.length
-      ? h('details', { class: 'samples' }, h('summary', null, `Newest ${res.samples.length === 1 ? 'match' : 'matches'}`),
+      ? h('details', { class: 'samples', open: Boolean(open) }, h('summary', null, `Newest ${res.samples.length === 1 ? 'match' : 'matches'}`),
         h('ul', null, res.samples.map((s) => h('li', { 'data-sample': s._id },
           h('span', null, s.actor || 'Unknown learner'), ' ',
           h('strong', null, s.verb.display || s.verb.id), ' ',
@@ -494,7 +495,10 @@ export function createEditor(app) {
       }
       const id = `${target.id}-error`;
       const p = h('p', { class: 'field-error', id, 'data-for': target.id }, e.message);
-      (target.closest('.field, .check') || target).after(p);
+      // Inside the field's box, under the control and its help.
+      const box = target.closest('.field');
+      if (box) box.append(p);
+      else (target.closest('.check') || target).after(p);
       target.setAttribute('aria-invalid', 'true');
       target.setAttribute('aria-describedby', `${target.getAttribute('aria-describedby') || ''} ${id}`.trim());
       first = first || target;
@@ -538,6 +542,9 @@ export function createEditor(app) {
     ev.preventDefault();
     collect();
     clearErrors();
+    // The last save's status no longer describes what is on screen.
+    stopWatching();
+    fill('editor-status');
     // The builder's own mistakes stop the save; the API judges the rest.
     for (const w of draft.waypoints) {
       const c = conditionsOf(w);
