@@ -533,7 +533,7 @@ export function createEditor(app) {
     const m = /^(waypoints|outcomes)\[(\d+)\]/.exec(path);
     const owner = m ? `${m[1] === 'waypoints' ? 'Waypoint' : 'Callback'} ${Number(m[2]) + 1}` : '';
     const what = label ? label.textContent : (el && el.matches('fieldset') ? el.querySelector('legend').textContent : path);
-    return owner ? `${owner}, ${what.toLowerCase()}` : what;
+    return owner ? `${owner}, ${what.charAt(0).toLowerCase()}${what.slice(1)}` : what;
   }
 
   // ---- saving and deleting ------------------------------------------------
