@@ -337,6 +337,44 @@ try {
   await page.waitForSelector('#editor-status [data-recalc="done"]', { timeout: 30_000 });
   step('a journey is created with the keyboard alone');
 
+  // ---- Editing what does not affect progress keeps the stored orders and
+  // conditions (written by another client, in its own style).
+  const other = await apiCall('POST', '../api/v2/journey', {
+    description: 'Written elsewhere',
+    waypoints: [
+      { description: 'Second', conditions: `{ "statement.verb.id" : "${cfg.completed}" }`, order: 20 },
+      { description: 'First', conditions: { 'statement.verb.id': cfg.launched }, order: 10 },
+    ],
+  });
+  assert.equal(other.status, 201);
+  let first;
+  for (let i = 0; i < 100; i++) {
+    first = (await apiCall('GET', `../api/v2/journey/${other.body._id}`)).body.recalculateStatus;
+    if (first.finishedAt && !first.inProgress) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(first.finishedAt, 'the new journey is calculated');
+  await page.click('#refresh');
+  await page.click(`[data-edit="${other.body._id}"]`);
+  await page.waitForFunction(() => document.getElementById('editor-title').textContent === 'Edit: Written elsewhere');
+  keys = await wps();
+  assert.equal(await page.inputValue(`#wp${keys[0]}-description`), 'First', 'waypoints are shown in their order');
+  assert.equal(await page.inputValue(`#wp${keys[1]}-verb`), cfg.completed, 'a stored string the builder can show is built');
+  await page.fill('#j-description', 'Written elsewhere, renamed here');
+  assert.match(await page.textContent('#editor-explain'), /do not affect progress/);
+  await page.click('#editor-save');
+  await page.waitForFunction(() => /^Saved\. Progress is unchanged\./.test(document.getElementById('editor-status').textContent));
+  const renamed = (await apiCall('GET', `../api/v2/journey/${other.body._id}`)).body;
+  assert.equal(renamed.description, 'Written elsewhere, renamed here');
+  assert.deepEqual(renamed.waypoints.map((w) => [w.order, w.conditions]), other.body.waypoints.map((w) => [w.order, w.conditions]),
+    'orders and conditions strings are kept byte for byte');
+  // The daemon agrees: the journey's version did not change, so nothing
+  // recalculates (a recalculation would start within milliseconds).
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual((await apiCall('GET', `../api/v2/journey/${other.body._id}`)).body.recalculateStatus, first,
+    'no recalculation after a description edit');
+  step('an edit that does not affect progress keeps orders and conditions as stored');
+
   // ---- The dark scheme keeps contrast in the editor.
   await page.emulateMedia({ colorScheme: 'dark' });
   await checkAudit(page, 'in the editor, dark');

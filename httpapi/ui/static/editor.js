@@ -43,7 +43,11 @@ export function createEditor(app) {
     draft = {
       id: j ? j._id : null,
       original: j,
-      waypoints: j ? [...j.waypoints].sort((a, b) => a.order - b.order).map(waypointDraft) : [waypointDraft(null)],
+      // Shown in evaluation order: by order, ties by array position.
+      waypoints: j
+        ? j.waypoints.map((w, index) => ({ w, index })).sort((a, b) => a.w.order - b.w.order || a.index - b.index)
+          .map(({ w, index }) => waypointDraft(w, index))
+        : [waypointDraft(null)],
       outcomes: j ? j.outcomes.map(outcomeDraft) : [],
     };
     const f = $('editor');
@@ -81,13 +85,17 @@ export function createEditor(app) {
     return draft !== null;
   }
 
-  function waypointDraft(w) {
+  // waypointDraft returns the draft of stored waypoint w, at index in the
+  // stored array, or of a new waypoint when w is null.
+  function waypointDraft(w, index) {
     const d = {
       key: nextKey++,
       _id: w ? w._id : null,
       description: w ? w.description : '',
       isActive: w ? w.isActive : true,
       count: w ? w.count : 1,
+      order: w ? w.order : null, // as stored; null for a new waypoint
+      index: w ? index : null, // position in the stored array
       original: w ? w.conditions : null,
       mode: 'builder',
       builder: emptyBuilder(),
@@ -291,6 +299,7 @@ export function createEditor(app) {
   // body returns the journey document to send.
   function body() {
     const sources = $('j-sources').value.split(/[\s,]+/).filter(Boolean);
+    const { sequence, order } = arrange(draft.waypoints);
     return {
       description: $('j-description').value,
       isActive: $('j-active').checked,
@@ -299,7 +308,7 @@ export function createEditor(app) {
       trackBy: $('j-trackby').value,
       isPublic: $('j-public').checked,
       sources,
-      waypoints: draft.waypoints.map((w, i) => {
+      waypoints: sequence.map((w) => {
         const c = conditionsOf(w);
         const count = Number(w.count);
         return {
@@ -310,7 +319,7 @@ export function createEditor(app) {
           // everything else, including a count that is not a whole number.
           conditions: c.text ?? '',
           count: String(w.count).trim() === '' || Number.isNaN(count) ? w.count : count,
-          order: i + 1,
+          order: order.get(w),
         };
       }),
       outcomes: draft.outcomes.map((o) => ({
@@ -323,10 +332,41 @@ export function createEditor(app) {
     };
   }
 
+  // arrange returns the waypoints ws (in the order shown) as they are sent:
+  // the array sequence and each one's order value. While the stored
+  // waypoints are shown in their stored evaluation order and the new ones
+  // after them, the stored waypoints keep their array positions and order
+  // values and the new ones follow with higher orders, so that an edit
+  // elsewhere leaves the journey's version — and its progress — alone.
+  // Otherwise the array is the order shown, numbered 1, 2, 3…
+  function arrange(ws) {
+    const stored = ws.filter((w) => w.index != null);
+    const evaluation = [...stored].sort((a, b) => a.order - b.order || a.index - b.index);
+    const kept = stored.every((w, i) => ws[i] === w && evaluation[i] === w);
+    const order = new Map();
+    if (!kept) {
+      ws.forEach((w, i) => order.set(w, i + 1));
+      return { sequence: ws, order };
+    }
+    let top = Math.max(0, ...stored.map((w) => w.order));
+    for (const w of ws) order.set(w, w.index != null ? w.order : Math.floor(top += 1));
+    const sequence = [...stored].sort((a, b) => a.index - b.index).concat(ws.filter((w) => w.index == null));
+    return { sequence, order };
+  }
+
   // version is what of a journey body affects progress (SPEC §7), as text.
+  // Like the daemon's digest it covers only active waypoints, in array
+  // order, with their conditions compared as parsed JSON.
   function version(j) {
-    return JSON.stringify([j.isActive, j.isSequential, j.isRepeatable, j.trackBy, [...(j.sources || [])].sort(),
-      j.waypoints.map((w) => [w._id || null, w.isActive, w.conditions, Number(w.count), Number(w.order)])]);
+    const canon = (text) => {
+      try {
+        return JSON.stringify(JSON.parse(text));
+      } catch {
+        return text;
+      }
+    };
+    return JSON.stringify([j.isActive, j.isSequential, j.isRepeatable, j.trackBy, [...new Set(j.sources || [])].sort(),
+      j.waypoints.filter((w) => w.isActive).map((w) => [w._id || null, canon(w.conditions), Number(w.count), Number(w.order)])]);
   }
 
   // explain says what saving will do to progress.
@@ -555,6 +595,9 @@ export function createEditor(app) {
       }
     }
     const sent = body();
+    // The API names waypoints by their index in the array sent, which
+    // need not be the order shown.
+    const shown = arrange(draft.waypoints).sequence.map((w) => draft.waypoints.indexOf(w));
     const before = draft.original;
     const button = $('editor-save');
     button.disabled = true;
@@ -565,7 +608,10 @@ export function createEditor(app) {
         : await api('v2/journey', null, { method: 'POST', body: sent });
     } catch (err) {
       if (app.isApiError(err, 400)) {
-        showFieldErrors(`The journey was not saved: ${err.errors.length ? 'fix the marked fields' : err.message}.`, err.errors);
+        const errors = err.errors.map((e) => ({
+          ...e, field: e.field.replace(/^waypoints\[(\d+)\]/, (m, i) => (shown[i] == null ? m : `waypoints[${shown[i]}]`)),
+        }));
+        showFieldErrors(`The journey was not saved: ${errors.length ? 'fix the marked fields' : err.message}.`, errors);
         return;
       }
       throw err;
@@ -742,7 +788,7 @@ export function createEditor(app) {
 
   function addWaypoint() {
     collect();
-    const w = waypointDraft(null);
+    const w = waypointDraft(null, null);
     draft.waypoints.push(w);
     render();
     $(`wp${w.key}-description`).focus();
