@@ -282,3 +282,30 @@ func TestLearningLockerConditionMarkers(t *testing.T) {
 		t.Errorf("bad $dte: %+v", e)
 	}
 }
+
+// TestConditionTesterLearningLockerForms: the condition tester is reached
+// in any case and with a trailing slash, and reads LL's $dte as the save
+// does: every statement of the fixture is stored after 2000 and before
+// 2100.
+func TestConditionTesterLearningLockerForms(t *testing.T) {
+	h, fx := newTesterHarness(t, 40)
+	all, _ := fx.expected("", 100) // every statement not voided
+	for _, c := range []struct {
+		path, cond string
+		want       int
+	}{
+		{"/API/V2/Journey/Conditions/Test/", `{"stored": {"$gte": {"$dte": "2000-01-01"}}}`, len(all)},
+		{testerPath, `{"stored": {"$gte": {"$dte": "2100-01-01T00:00:00Z"}}}`, 0},
+	} {
+		var got testerResult
+		h.expect(http.StatusOK, http.MethodPost, c.path, credA, testerBody(c.cond, 100, 1), &got)
+		if got.Matched != c.want {
+			t.Errorf("%s %s: matched %d (voided %d), want %d", c.path, c.cond, got.Matched, got.Voided, c.want)
+		}
+	}
+	var e errorResponse
+	h.expect(http.StatusBadRequest, http.MethodPost, testerPath, credA, testerBody(`{"person._id": {"$personaIdent": {}}}`, 100, 1), &e)
+	if len(e.Errors) != 1 || !strings.Contains(e.Errors[0].Message, "person._id") {
+		t.Errorf("$personaIdent in the tester: %+v", e)
+	}
+}
