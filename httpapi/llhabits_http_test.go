@@ -195,7 +195,7 @@ func TestJourneySortSelectProject(t *testing.T) {
 	for _, c := range []struct{ path, field, reason string }{
 		{"/api/v2/journey?project=" + q(`{"n": {"$toUpper": "$description"}}`), "project", "not supported"},
 		{"/api/v2/journey?project=" + q(`{"n": "$description", "waypoints": 0}`), "project", "cannot mix"},
-		{"/api/v2/journey?sort=" + q(`[["description", 1]]`), "sort", "not supported"},
+		{"/api/v2/journey?sort=" + q(`[["description", 0]]`), "sort", "must be 1, -1"},
 		{"/api/v2/journey?select=a&project=" + q(`{"b": 1}`), "select", "not both"},
 	} {
 		var e errorResponse

@@ -66,6 +66,7 @@ func TestSortForms(t *testing.T) {
 		{`description -createdAt`, "description,-createdAt,_id"},
 		{`description,-createdAt`, "description,-createdAt,_id"},
 		{`+description  -createdAt `, "description,-createdAt,_id"},
+		{`[["description", 1], ["createdAt", "desc"]]`, "description,-createdAt,_id"},
 		{`-_id`, "-_id"},
 		{``, "_id"},
 	} {
@@ -78,7 +79,7 @@ func TestSortForms(t *testing.T) {
 			t.Errorf("sort %q = %s, want %s", tc.sort, spec.text, tc.want)
 		}
 	}
-	for _, bad := range []string{`{"a": 2}`, `{"a": "up"}`, `[["a", 1]]`, `{"a": 1, "a.b": 1}`, `$a`, `{"a": 1`} {
+	for _, bad := range []string{`{"a": 2}`, `{"a": "up"}`, `[["a"]]`, `[["a", 2]]`, `["a"]`, `[[1, 1]]`, `{"a": 1, "a.b": 1}`, `$a`, `{"a": 1`} {
 		if _, err := sortParam(url.Values{"sort": {bad}}); err == nil {
 			t.Errorf("sort %q accepted", bad)
 		}
@@ -94,6 +95,7 @@ func TestSelectAndRenames(t *testing.T) {
 		{"select", "-waypoints,-isActive", `{"_id":"1","description":"d"}`},
 		{"select", `{"description": 1}`, `{"_id":"1","description":"d"}`},
 		{"select", "+description", `{"_id":"1","description":"d"}`},
+		{"select", `["description", "isActive"]`, `{"_id":"1","description":"d","isActive":true}`},
 		{"select", "description,-_id", `{"description":"d"}`},
 		{"project", `{"_id": 0, "t": "$description"}`, `{"t":"d"}`},
 		{"project", `{"title": "$description"}`, `{"_id":"1","title":"d"}`},
@@ -126,6 +128,7 @@ func TestSelectAndRenames(t *testing.T) {
 		{url.Values{"project": {`{"t": "$description", "waypoints": 0}`}}, "project", "cannot mix"},
 		{url.Values{"project": {`{"t": "$description", "t.x": 1}`}}, "project", "collides"},
 		{url.Values{"select": {"a,-b"}}, "select", "cannot mix"},
+		{url.Values{"select": {`["a", 1]`}}, "select", "field names"},
 		{url.Values{"select": {"a"}, "project": {`{"a": 1}`}}, "select", "not both"},
 	} {
 		_, err := projectParam(tc.q)

@@ -41,7 +41,8 @@ type projNode struct {
 // projectParam parses the project parameter, or restify's select (Learning
 // Locker's models API is served by express-restify-mongoose, whose select
 // is a JSON object or a list "a,-b" that mongoose also reads space
-// separated, "a -b"); nil means no projection.
+// separated, "a -b", or as a JSON array of such names); nil means no
+// projection.
 func projectParam(q url.Values) (*projection, error) {
 	name, s := "project", q.Get("project")
 	if v := q.Get("select"); v != "" {
@@ -53,6 +54,13 @@ func projectParam(q url.Values) (*projection, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
+	}
+	if name == "select" && s[0] == '[' {
+		var fields []string
+		if err := json.Unmarshal([]byte(s), &fields); err != nil {
+			return nil, errBadRequest("select", `a JSON array must list field names, as in ["description", "-waypoints"]`)
+		}
+		return selectList(strings.Join(fields, ","))
 	}
 	if name == "select" && s[0] != '{' {
 		return selectList(s)

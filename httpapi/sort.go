@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -24,9 +25,9 @@ type sortSpec struct {
 // sortParam parses the sort parameter in the forms Learning Locker's
 // clients send through express-restify-mongoose to mongoose's
 // Query.prototype.sort: an Extended JSON object {path: direction} whose
-// directions are 1, -1, "asc", "ascending", "desc" or "descending"; or a
-// list of path / -path (/ +path) separated by spaces, as mongoose writes
-// it ("a -b"), or by commas. The default is ascending _id, which is
+// directions are 1, -1, "asc", "ascending", "desc" or "descending"; an
+// array of [path, direction] pairs; or a list of path / -path (/ +path)
+// separated by spaces, as mongoose writes it ("a -b"), or by commas. The default is ascending _id, which is
 // creation order.
 func sortParam(q url.Values) (sortSpec, error) {
 	s := strings.TrimSpace(q.Get("sort"))
@@ -37,7 +38,7 @@ func sortParam(q url.Values) (sortSpec, error) {
 	case s[0] == '{':
 		cols, err = sortObject(s)
 	case s[0] == '[':
-		err = errBadRequest("sort", `JSON arrays are not supported: use {"field": 1, "other": -1} or "field -other"`)
+		cols, err = sortArray(s)
 	default:
 		cols, err = sortList(s)
 	}
@@ -92,6 +93,31 @@ func sortObject(s string) ([]bsonkit.Column, error) {
 			return nil, errBadRequest("sort", fmt.Sprintf(`the direction of %q must be 1, -1, "asc" or "desc"`, e.Key()))
 		}
 		cols = append(cols, bsonkit.Column{Path: e.Key(), Reverse: reverse})
+	}
+	return cols, nil
+}
+
+// sortArray parses mongoose's array form [["path", direction], …].
+func sortArray(s string) ([]bsonkit.Column, error) {
+	var pairs [][]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &pairs); err != nil {
+		return nil, errBadRequest("sort", `a JSON array must hold [field, direction] pairs, as in [["description", 1], ["createdAt", -1]]`)
+	}
+	cols := make([]bsonkit.Column, 0, len(pairs))
+	for _, p := range pairs {
+		var path string
+		if len(p) != 2 || json.Unmarshal(p[0], &path) != nil {
+			return nil, errBadRequest("sort", `a JSON array must hold [field, direction] pairs, as in [["description", 1], ["createdAt", -1]]`)
+		}
+		doc, err := jsonObjectParam("sort", `{"d":`+string(p[1])+`}`)
+		if err != nil {
+			return nil, err
+		}
+		reverse, ok := sortDirection(doc.Lookup("d"))
+		if !ok {
+			return nil, errBadRequest("sort", fmt.Sprintf(`the direction of %q must be 1, -1, "asc" or "desc"`, path))
+		}
+		cols = append(cols, bsonkit.Column{Path: path, Reverse: reverse})
 	}
 	return cols, nil
 }
