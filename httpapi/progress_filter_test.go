@@ -110,6 +110,22 @@ func TestProgressFilter(t *testing.T) {
 			mboxDocs = append(mboxDocs, d.ID)
 		}
 	}
+	// And one with an account, for nested ident paths.
+	var homePage, accName string
+	for a := range actors {
+		if acc := f.gen.Actor(a).Account; acc != nil && homePage == "" {
+			homePage, accName = acc.HomePage, acc.Name
+		}
+	}
+	var accountDocs []string
+	for _, d := range withK {
+		if acc, ok := d.Owner.Ident["account"].(map[string]any); ok && acc["homePage"] == homePage && acc["name"] == accName {
+			accountDocs = append(accountDocs, d.ID)
+		}
+	}
+	if len(accountDocs) == 0 {
+		t.Fatal("no progress of an actor with an account")
+	}
 
 	// createdAt of the median document, for range filters.
 	var created []string
@@ -146,6 +162,8 @@ func TestProgressFilter(t *testing.T) {
 		{"completedAt after 2000", `{"journey": "` + k.ID + `", "completions.completedAt": {"$gt": "2000-01-01"}}`, done},
 		{"completions $elemMatch", `{"journey": "` + k.ID + `", "completions": {"$elemMatch": {"isCompleted": true, "attempt": 1}}}`, done},
 		{"owner.ident.mbox", `{"owner.ident.mbox": "` + mbox + `"}`, mboxDocs},
+		{"owner.ident.account", `{"owner.ident.account.homePage": "` + homePage + `", "owner.ident.account.name": "` + accName + `"}`, accountDocs},
+		{"owner.ident.account as a document", `{"owner.ident.account": {"homePage": "` + homePage + `", "name": "` + accName + `"}}`, accountDocs},
 		{"owner.trackBy", `{"owner.trackBy": "persona"}`, []string{}},
 		{"createdAt from an ISO string", `{"createdAt": {"$gte": "` + median + `"}}`, since},
 		{"createdAt $dte", `{"createdAt": {"$gte": {"$dte": "` + median + `"}}}`, since},
