@@ -108,6 +108,16 @@ func TestLearningLockerMarkerErrors(t *testing.T) {
 	}
 }
 
+// LL's convert$oid falls back to the string when the hex does not parse,
+// which then silently matches nothing an ObjectId field holds; here it is
+// an error naming the problem.
+func TestLearningLockerBadOID(t *testing.T) {
+	_, err := CompileString(`{"person._id": {"$oid": "not-an-id"}}`)
+	if err == nil || !strings.Contains(err.Error(), "ObjectID") {
+		t.Errorf("err = %v, want an invalid ObjectID error", err)
+	}
+}
+
 // A query without markers is returned unchanged, byte for byte, also when
 // a string value spells a marker.
 func TestConvertMarkersUnchanged(t *testing.T) {
