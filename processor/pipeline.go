@@ -10,6 +10,7 @@ import (
 
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/journeys/journeys/processor/lrs"
 	"github.com/journeys/journeys/processor/outbox"
@@ -38,6 +39,10 @@ type PipelineConfig struct {
 	// organisation instead of asking only for those that can match (for
 	// comparisons; see pushdown).
 	NoPushdown bool
+	// FullDocument and SplitLargeEvents are the change stream's options
+	// for what the MongoDB deployment supports (see source.Config).
+	FullDocument     options.FullDocument
+	SplitLargeEvents bool
 	// BatchSize bounds the statements applied per commit (default 1000).
 	// Commits also happen whenever the stream has nothing more buffered,
 	// so latency stays low when traffic is light (group commit).
@@ -470,6 +475,8 @@ func (p *Pipeline) sourceConfig() source.Config {
 		Statements:       p.cfg.Statements,
 		Journeys:         p.cfg.Journeys,
 		ServerSideFilter: p.cfg.ServerSideFilter,
+		FullDocument:     p.cfg.FullDocument,
+		SplitLargeEvents: p.cfg.SplitLargeEvents,
 		Logger:           p.log,
 	}
 }

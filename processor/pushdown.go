@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"github.com/journeys/journeys/processor/cond"
 	"github.com/journeys/journeys/processor/journey"
 )
 
@@ -19,7 +20,8 @@ import (
 // matcher still decides, so the filter only has to select a superset of
 // what it accepts (TestPushdownSuperset checks that on lungo).
 //
-// The conditions are sent as written: the matcher implements MongoDB's
+// The conditions are sent as the matcher compiled them (cond.ParseQuery:
+// Learning Locker's {"$dte"} markers become dates): the matcher implements MongoDB's
 // semantics for every operator it accepts (SPEC §5), so the server
 // evaluates them the same way. The one known difference is regular
 // expressions, which the server runs with PCRE and the matcher with RE2:
@@ -76,8 +78,10 @@ func scanBounds(bound int64, parts bson.A) bson.D {
 // pushable parses a waypoint's conditions for the server, reporting false
 // when they cannot be sent as they are (see pushdown).
 func pushable(conditions string) (bson.Raw, bool) {
-	var q bson.Raw
-	if err := bson.UnmarshalExtJSON([]byte(conditions), false, &q); err != nil {
+	// Learning Locker's markers ({"$dte"}) converted, as the matcher has
+	// them.
+	q, err := cond.ParseQuery(conditions)
+	if err != nil {
 		return nil, false
 	}
 	return q, !caseInsensitiveRegex(q)

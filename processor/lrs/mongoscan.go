@@ -37,6 +37,11 @@ type MongoScanner struct {
 	coll lungo.ICollection
 	// Chunk is the number of statements per find (DefaultScanChunk when 0).
 	Chunk int
+	// Index, when set, reports the statements index that serves the scan
+	// (LRS.ScanIndex): with Learning Locker's org_stored__id, whose ties
+	// on stored descend by _id, the finds ask for that order and the
+	// scanner restores the ascending one (see chunkDescending).
+	Index func() (ScanIndex, bool)
 }
 
 // NewMongoScanner returns a scanner over the statements collection of db.
@@ -73,52 +78,116 @@ func (s *MongoScanner) Scan(ctx context.Context, q ScanQuery, fn func(doc bson.R
 	if chunk <= 0 {
 		chunk = DefaultScanChunk
 	}
-	after := q.After
-	sort := bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}
-	for {
-		cur, err := s.coll.Find(ctx, scanFilter(q, after), options.Find().SetSort(sort).SetLimit(int64(chunk)))
-		if err != nil {
-			return fmt.Errorf("lrs: scan statements after %d/%s: %w", after.Stored, after.ID.Hex(), err)
+	desc := false
+	if s.Index != nil {
+		if idx, ok := s.Index(); ok {
+			desc = idx.IDDescending
 		}
-		n, err := s.chunk(ctx, cur, &after, fn)
+	}
+	after := q.After
+	// pass hands a statement on and moves after past it.
+	pass := func(doc bson.Raw) error {
+		id, ok := doc.Lookup("_id").ObjectIDOK()
+		stored, ok2 := doc.Lookup("stored").DateTimeOK()
+		if !ok || !ok2 {
+			// Not a statement document (no ObjectId _id or no stored
+			// date): it cannot be placed in scan order; skip it.
+			return nil
+		}
+		after = Position{Stored: stored, ID: id}
+		return fn(doc)
+	}
+	for {
+		if desc {
+			more, err := s.chunkDescending(ctx, q, after, chunk, pass)
+			if err != nil || !more {
+				return err
+			}
+			continue
+		}
+		docs, err := s.find(ctx, scanFilter(q, after), ascending, chunk)
 		if err != nil {
 			return err
 		}
-		if n < chunk {
+		for _, doc := range docs {
+			if err := pass(doc); err != nil {
+				return err
+			}
+		}
+		if len(docs) < chunk {
 			return nil
 		}
 	}
 }
 
-// chunk reads one find's documents, passing each to fn and moving after
-// past it.
-func (s *MongoScanner) chunk(ctx context.Context, cur lungo.ICursor, after *Position, fn func(bson.Raw) error) (int, error) {
+var (
+	ascending = bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}
+	// descending ties: the order Learning Locker's org_stored__id serves.
+	tiesDescending = bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: -1}}
+)
+
+// chunkDescending reads one chunk in the order an index with descending
+// ties serves and passes it on in ascending (stored, _id) order: each run
+// of equal stored times reversed (TieReverser). When the chunk is full its
+// last run may be cut short; that run is asked for whole (a run is the
+// statements one LRS request stored in one millisecond), so every run is
+// passed on complete and a scan that stopped resumes after a whole run or,
+// resumed mid-run from a committed position, gets the run's rest first.
+func (s *MongoScanner) chunkDescending(ctx context.Context, q ScanQuery, after Position, chunk int, pass func(bson.Raw) error) (more bool, err error) {
+	docs, err := s.find(ctx, scanFilter(q, after), tiesDescending, chunk)
+	if err != nil {
+		return false, err
+	}
+	full := len(docs) == chunk
+	var last []bson.Raw
+	if full {
+		lastStored, _ := docs[len(docs)-1].Lookup("stored").DateTimeOK()
+		cut := len(docs)
+		for cut > 0 {
+			if t, _ := docs[cut-1].Lookup("stored").DateTimeOK(); t != lastStored {
+				break
+			}
+			cut--
+		}
+		docs = docs[:cut]
+		f := scanFilter(q, after)
+		f[0].Value = append(f[0].Value.(bson.A), bson.D{{Key: "stored", Value: primitive.DateTime(lastStored)}})
+		if last, err = s.find(ctx, f, tiesDescending, 0); err != nil {
+			return false, err
+		}
+	}
+	r := NewTieReverser(pass)
+	for _, doc := range append(docs, last...) {
+		if err := r.Add(doc); err != nil {
+			return false, err
+		}
+	}
+	return full, r.Flush()
+}
+
+// find runs one find and returns its documents (limit 0: no limit).
+func (s *MongoScanner) find(ctx context.Context, filter, sort bson.D, limit int) ([]bson.Raw, error) {
+	opts := options.Find().SetSort(sort)
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := s.coll.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("lrs: scan statements: %w", err)
+	}
 	defer cur.Close(context.WithoutCancel(ctx))
-	n := 0
+	var docs []bson.Raw
 	for cur.Next(ctx) {
 		var doc bson.Raw
 		if err := cur.Decode(&doc); err != nil {
-			return n, fmt.Errorf("lrs: read statement: %w", err)
+			return nil, fmt.Errorf("lrs: read statement: %w", err)
 		}
-		id, ok := doc.Lookup("_id").ObjectIDOK()
-		stored, ok2 := doc.Lookup("stored").DateTimeOK()
-		if !ok || !ok2 {
-			// Not a statement document (no ObjectId _id or no stored
-			// date): it cannot be placed in scan order, and the sort put
-			// it first; skip it.
-			n++
-			continue
-		}
-		*after = Position{Stored: stored, ID: id}
-		n++
-		if err := fn(doc); err != nil {
-			return n, err
-		}
+		docs = append(docs, doc)
 	}
 	if err := cur.Err(); err != nil {
-		return n, fmt.Errorf("lrs: scan statements: %w", err)
+		return nil, fmt.Errorf("lrs: scan statements: %w", err)
 	}
-	return n, nil
+	return docs, nil
 }
 
 // Count implements Scanner: the statements of q's organisation and

@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -105,3 +106,66 @@ func mustMarshal(mt *mtest.T, v any) bson.Raw {
 }
 
 func bytesEqual(a, b bson.Raw) bool { return string(a) == string(b) }
+
+// TestMongoScannerDescendingTies scripts a scan served by Learning
+// Locker's org_stored__id (ties on stored in descending _id order): the
+// finds ask for that order, a run cut short by the chunk limit is asked for
+// whole, and the statements come out in ascending (stored, _id) order.
+func TestMongoScannerDescendingTies(t *testing.T) {
+	mt := mtest.New(t, mtest.NewOptions().ClientType(mtest.Mock))
+	org := primitive.NewObjectID()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ids := make([]primitive.ObjectID, 7)
+	for i := range ids {
+		ids[i] = primitive.NewObjectIDFromTimestamp(base.Add(time.Duration(i) * time.Second))
+	}
+	stmt := func(stored, id int) bson.D {
+		return bson.D{{Key: "_id", Value: ids[id]}, {Key: "organisation", Value: org},
+			{Key: "stored", Value: primitive.NewDateTimeFromTime(base.Add(time.Duration(stored) * time.Millisecond))}}
+	}
+	mt.Run("ties", func(mt *mtest.T) {
+		mt.AddMockResponses(
+			// Chunk of 2: the run of stored 2 is cut after _id 5.
+			mtest.CreateCursorResponse(0, "lrs.statements", mtest.FirstBatch, stmt(1, 1), stmt(2, 5)),
+			// The whole run of stored 2, descending.
+			mtest.CreateCursorResponse(0, "lrs.statements", mtest.FirstBatch, stmt(2, 5), stmt(2, 4), stmt(2, 3)),
+			mtest.CreateCursorResponse(0, "lrs.statements", mtest.FirstBatch, stmt(3, 6)),
+		)
+		db := (&lungo.MongoClient{Client: mt.Client}).Database("lrs")
+		sc := NewMongoScanner(db, "statements")
+		sc.Chunk = 2
+		sc.Index = func() (ScanIndex, bool) { return ScanIndex{Name: "org_stored__id", IDDescending: true}, true }
+		var got []primitive.ObjectID
+		if err := sc.Scan(context.Background(), ScanQuery{Organisation: org}, func(doc bson.Raw) error {
+			got = append(got, doc.Lookup("_id").ObjectID())
+			return nil
+		}); err != nil {
+			mt.Fatal(err)
+		}
+		want := []primitive.ObjectID{ids[1], ids[3], ids[4], ids[5], ids[6]}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			mt.Fatalf("order %v, want %v", got, want)
+		}
+		var finds []bson.Raw
+		for _, e := range mt.GetAllStartedEvents() {
+			if e.CommandName == "find" {
+				finds = append(finds, e.Command)
+			}
+		}
+		if len(finds) != 3 {
+			mt.Fatalf("%d finds, want 3", len(finds))
+		}
+		for i, f := range finds {
+			if sort := f.Lookup("sort").Document().String(); sort != `{"stored": {"$numberInt":"1"},"_id": {"$numberInt":"-1"}}` {
+				mt.Errorf("find %d: sort %s, want the index's order", i, sort)
+			}
+		}
+		if _, err := finds[1].LookupErr("limit"); err == nil {
+			mt.Errorf("the run was asked for with a limit: %s", finds[1])
+		}
+		and, _ := finds[1].Lookup("filter", "$and").Array().Values()
+		if st := and[len(and)-1].Document().Lookup("stored").Time(); !st.Equal(base.Add(2 * time.Millisecond)) {
+			mt.Errorf("run query %s, want stored = the cut run's", finds[1].Lookup("filter"))
+		}
+	})
+}
