@@ -64,7 +64,7 @@ func TestRecalculationBesideLive(t *testing.T) {
 		t.Skip("runs the daemon as a subprocess")
 	}
 	dir := filepath.Join(t.TempDir(), "live")
-	d := startProc(t, dir, "--recalc-scan-chunk", "5")
+	d := startProc(t, dir, "--recalc-scan-chunk", "2")
 	defer d.stop()
 	probeID := d.createJourney(probeJourney())
 	sentinelID := d.createJourney(sentinelJourney())
@@ -189,7 +189,7 @@ func TestScanResumesAfterRestart(t *testing.T) {
 		t.Skip("runs the daemon as a subprocess")
 	}
 	dir := filepath.Join(t.TempDir(), "live")
-	d := startProc(t, dir, "--recalc-scan-chunk", "5")
+	d := startProc(t, dir, "--recalc-scan-chunk", "1")
 	sentinelID := d.createJourney(sentinelJourney())
 	get := func() *proc { return d }
 	history := crashTraffic(5, 2000, 40)
@@ -203,7 +203,7 @@ func TestScanResumesAfterRestart(t *testing.T) {
 		return s.InProgress && s.TotalCount > 0 && s.RemainingCount < s.TotalCount
 	})
 	d.kill()
-	d = startProc(t, dir, "--recalc-scan-chunk", "5")
+	d = startProc(t, dir, "--recalc-scan-chunk", "1")
 	defer d.stop()
 	waitRecalculated(t, d, id)
 	resumed := logLines(d, "resuming recalculation")
