@@ -71,7 +71,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
 	fs.BoolVar(&c.NoIndexBuild, "no-index-build", false, "never build the statements index on MongoDB: wait (not ready) until an operator has built it out of band")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
-	fs.IntVar(&c.ScanChunk, "recalc-scan-chunk", lrs.DefaultScanChunk, "statements a recalculation reads from the LRS per query")
+	fs.IntVar(&c.ScanChunk, "recalc-scan-chunk", 0, "statements a recalculation reads from the LRS per query (0: 1000 on MongoDB, one query on the embedded store)")
 	fs.IntVar(&c.HandoverChunk, "recalc-handover-chunk", 1000, "held-back live statements a recalculation applies per commit when it hands over")
 	fs.IntVar(&c.OplogSize, "embedded-oplog-size", 0, "change events the embedded store keeps (0: its default); a reader further behind recalculates")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
@@ -149,6 +149,9 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	}
 	scanner := lrs.NewMongoScanner(d.lrs.DB, d.lrs.Config.Statements)
 	scanner.Chunk = cfg.ScanChunk
+	if scanner.Chunk == 0 && d.lrs.Embedded {
+		scanner.Chunk = -1 // lungo sorts the whole collection per query
+	}
 	scanner.Index = d.lrs.ScanIndex
 	pc := processor.PipelineConfig{
 		Store:            d.store,

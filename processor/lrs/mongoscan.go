@@ -35,7 +35,9 @@ const DefaultScanChunk = 1000
 // read preference might pick.
 type MongoScanner struct {
 	coll lungo.ICollection
-	// Chunk is the number of statements per find (DefaultScanChunk when 0).
+	// Chunk is the number of statements per find (DefaultScanChunk when
+	// 0). A negative Chunk reads with one find: for lungo, which sorts the
+	// whole collection for every find.
 	Chunk int
 	// Index, when set, reports the statements index that serves the scan
 	// (LRS.ScanIndex): with Learning Locker's org_stored__id, whose ties
@@ -75,7 +77,7 @@ func scanFilter(q ScanQuery, after Position) bson.D {
 // Scan implements Scanner.
 func (s *MongoScanner) Scan(ctx context.Context, q ScanQuery, fn func(doc bson.Raw) error) error {
 	chunk := s.Chunk
-	if chunk <= 0 {
+	if chunk == 0 {
 		chunk = DefaultScanChunk
 	}
 	desc := false
@@ -105,16 +107,11 @@ func (s *MongoScanner) Scan(ctx context.Context, q ScanQuery, fn func(doc bson.R
 			}
 			continue
 		}
-		docs, err := s.find(ctx, scanFilter(q, after), ascending, chunk)
+		n, err := s.each(ctx, scanFilter(q, after), ascending, chunk, pass)
 		if err != nil {
 			return err
 		}
-		for _, doc := range docs {
-			if err := pass(doc); err != nil {
-				return err
-			}
-		}
-		if len(docs) < chunk {
+		if chunk < 0 || n < chunk {
 			return nil
 		}
 	}
@@ -138,7 +135,7 @@ func (s *MongoScanner) chunkDescending(ctx context.Context, q ScanQuery, after P
 	if err != nil {
 		return false, err
 	}
-	full := len(docs) == chunk
+	full := chunk > 0 && len(docs) == chunk
 	var last []bson.Raw
 	if full {
 		lastStored, _ := docs[len(docs)-1].Lookup("stored").DateTimeOK()
@@ -165,39 +162,50 @@ func (s *MongoScanner) chunkDescending(ctx context.Context, q ScanQuery, after P
 	return full, r.Flush()
 }
 
-// find runs one find and returns its documents (limit 0: no limit).
+// find runs one find and returns its documents (limit ≤ 0: no limit).
 func (s *MongoScanner) find(ctx context.Context, filter, sort bson.D, limit int) ([]bson.Raw, error) {
+	var docs []bson.Raw
+	_, err := s.each(ctx, filter, sort, limit, func(doc bson.Raw) error {
+		docs = append(docs, doc)
+		return nil
+	})
+	return docs, err
+}
+
+// each runs one find and calls fn with each document (its own copy) as the
+// cursor delivers it; it returns how many there were.
+func (s *MongoScanner) each(ctx context.Context, filter, sort bson.D, limit int, fn func(bson.Raw) error) (int, error) {
 	opts := options.Find().SetSort(sort)
 	if limit > 0 {
 		opts.SetLimit(int64(limit))
 	}
 	cur, err := s.coll.Find(ctx, filter, opts)
 	if err != nil {
-		return nil, fmt.Errorf("lrs: scan statements: %w", err)
+		return 0, fmt.Errorf("lrs: scan statements: %w", err)
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
-	var docs []bson.Raw
+	n := 0
 	for cur.Next(ctx) {
 		var doc bson.Raw
 		if err := cur.Decode(&doc); err != nil {
-			return nil, fmt.Errorf("lrs: read statement: %w", err)
+			return n, fmt.Errorf("lrs: read statement: %w", err)
 		}
-		docs = append(docs, doc)
+		n++
+		if err := fn(doc); err != nil {
+			return n, err
+		}
 	}
 	if err := cur.Err(); err != nil {
-		return nil, fmt.Errorf("lrs: scan statements: %w", err)
+		return n, fmt.Errorf("lrs: scan statements: %w", err)
 	}
-	return docs, nil
+	return n, nil
 }
 
 // Count implements Scanner: the statements of q's organisation and
-// sources.
+// sources that its pushdown filter selects, wherever the scan stands (the
+// server counts them with the same indexes the scan uses).
 func (s *MongoScanner) Count(ctx context.Context, q ScanQuery) (int64, error) {
-	f := bson.D{{Key: "organisation", Value: q.Organisation}}
-	if len(q.Sources) > 0 {
-		f = append(f, bson.E{Key: "lrs_id", Value: bson.D{{Key: "$in", Value: q.Sources}}})
-	}
-	n, err := s.coll.CountDocuments(ctx, f)
+	n, err := s.coll.CountDocuments(ctx, scanFilter(q, Position{}))
 	if err != nil {
 		return 0, fmt.Errorf("lrs: count statements: %w", err)
 	}
