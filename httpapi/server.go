@@ -12,6 +12,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/state"
 )
 
@@ -43,6 +44,15 @@ type Config struct {
 	// Deliveries replays dead-lettered callbacks; nil leaves the replay
 	// route unrouted.
 	Deliveries DeliveryControl
+	// Limits bound the size of journeys saved through the API; the zero
+	// value selects the defaults (docs/design.md §11). LimitStats, when not
+	// nil, counts the saves each limit refused.
+	Limits     journey.Limits
+	LimitStats *journey.LimitStats
+	// CheckCallback, when not nil, checks at save time that a callback URL
+	// can be delivered to (dispatch.Dispatcher.CheckTarget); its error is
+	// a 400 on the outcome's callback field.
+	CheckCallback func(ctx context.Context, url string) error
 	// Logger receives request failures; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. It dates writes.

@@ -56,8 +56,9 @@ type Config struct {
 	Allow        []netip.Prefix
 	// Registerer receives the dispatcher's metrics; nil registers none.
 	Registerer prometheus.Registerer
-	// Logger receives delivery failures (warnings for dead letters, debug
-	// for retries and deliveries). Nil discards them.
+	// Logger receives delivery outcomes: dead letters at error, failed
+	// attempts that will be retried at warn (rate-limited per target),
+	// deliveries at debug. URLs are redacted. Nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. It dates attempts,
 	// schedules retries and measures the retry window.

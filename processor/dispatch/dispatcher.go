@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,12 +22,15 @@ var ErrNotFound = errors.New("dispatch: no such dead letter")
 // Dispatcher sends the deliveries of the state store's outbox. Create it
 // with New and start it with Run. Its methods are safe for concurrent use.
 type Dispatcher struct {
-	cfg     Config
-	store   *state.Store
-	client  *retryablehttp.Client
-	signer  *signer // nil: deliveries are not signed
-	metrics *metrics
-	running atomic.Bool
+	cfg    Config
+	store  *state.Store
+	client *retryablehttp.Client
+	guard  guard
+	// resolver looks callback hosts up for CheckTarget.
+	resolver resolver
+	signer   *signer // nil: deliveries are not signed
+	metrics  *metrics
+	running  atomic.Bool
 
 	// wake prompts Run to look at the schedule again: something was added
 	// or a slot was freed.
@@ -36,6 +40,8 @@ type Dispatcher struct {
 	// replayMu serialises Replay: two concurrent replays of one dead
 	// letter would otherwise both put it back and deliver it twice.
 	replayMu sync.Mutex
+	// warns rate-limits the failed-attempt warnings per target.
+	warns warnLimiter
 	// deadLetters counts the dead letters in the store.
 	deadLetters atomic.Int64
 
@@ -55,13 +61,16 @@ func New(cfg Config) (*Dispatcher, error) {
 	if err != nil {
 		return nil, err
 	}
+	g := guard{allowPrivate: cfg.AllowPrivate, allow: slices.Clone(cfg.Allow)}
 	d := &Dispatcher{
-		cfg:    cfg,
-		store:  cfg.Store,
-		client: newClient(cfg, guard{allowPrivate: cfg.AllowPrivate, allow: slices.Clone(cfg.Allow)}),
-		wake:   make(chan struct{}, 1),
-		items:  make(map[string]*item),
-		hosts:  make(map[string]*host),
+		cfg:      cfg,
+		store:    cfg.Store,
+		client:   newClient(cfg, g),
+		guard:    g,
+		resolver: net.DefaultResolver,
+		wake:     make(chan struct{}, 1),
+		items:    make(map[string]*item),
+		hosts:    make(map[string]*host),
 	}
 	if cfg.SigningSecret != "" {
 		if d.signer, err = newSigner(cfg.SigningSecret); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/journeys/journeys/internal/redact"
 	"github.com/journeys/journeys/processor/cond"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
@@ -98,21 +99,29 @@ func (s idSet) check(c *checker, i int, id primitive.ObjectID) {
 	s.first[id] = i
 }
 
-// checkCallback returns why raw is not an absolute http(s) URL with a host,
-// or "" when it is one.
+// checkCallback returns why raw is not an absolute http(s) URL with a host
+// and a valid port, or "" when it is one. Such a URL could never be
+// delivered, so it is refused at save rather than retried for the whole
+// retry window.
 func checkCallback(raw string) string {
 	if raw == "" {
 		return "is required: an absolute http or https URL"
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Sprintf("not a valid URL: %v", err)
+		// The parser's message quotes the URL, credentials included.
+		return fmt.Sprintf("not a valid URL: %v", redact.Text(err.Error()))
 	}
 	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
 		return fmt.Sprintf("must be an absolute http or https URL, got scheme %q", u.Scheme)
 	}
 	if u.Hostname() == "" {
 		return "must be an absolute http or https URL with a host"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("port %s is not a TCP port (1-65535)", p)
+		}
 	}
 	return ""
 }

@@ -1,0 +1,41 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/journeys/journeys/internal/redact"
+	"github.com/journeys/journeys/processor/journey"
+)
+
+// checkSave applies the save-time checks that go beyond a journey's own
+// validity: the size limits (docs/design.md §11), each counted when hit,
+// and, when Config.CheckCallback is set, that every outcome's callback
+// target could be delivered to under the daemon's configuration (§8). The
+// answer is a 400 listing each offending field.
+func (s *server) checkSave(ctx context.Context, j *journey.Journey) error {
+	hit, err := s.cfg.Limits.Check(j)
+	s.cfg.LimitStats.Count(hit)
+	var fields []journey.FieldError
+	var ve *journey.ValidationError
+	if errors.As(err, &ve) {
+		fields = append(fields, ve.Errors...)
+	}
+	if s.cfg.CheckCallback != nil && len(hit) == 0 {
+		for i, o := range j.Outcomes {
+			if err := s.cfg.CheckCallback(ctx, o.Callback); err != nil {
+				fields = append(fields, journey.FieldError{
+					Field:   "outcomes[" + strconv.Itoa(i) + "].callback",
+					Message: redact.Text(err.Error()),
+				})
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	ve = &journey.ValidationError{Errors: fields}
+	return &apiError{status: http.StatusBadRequest, msg: ve.Error(), fields: fields}
+}

@@ -1,0 +1,106 @@
+package journey
+
+import (
+	"fmt"
+	"strconv"
+	"sync/atomic"
+)
+
+// Defaults of the journey size limits (docs/design.md §11).
+const (
+	DefaultMaxWaypoints      = 100
+	DefaultMaxOutcomes       = 20
+	DefaultMaxConditionBytes = 64 << 10
+)
+
+// Limit names, as they appear in error messages and in the limit label of
+// the journeys_limit_hits_total metric.
+const (
+	LimitWaypoints      = "waypoints"
+	LimitOutcomes       = "outcomes"
+	LimitConditionBytes = "condition_bytes"
+)
+
+// Limits bound the size of a journey that is saved through the API, so
+// that no journey document, compiled matcher, progress record or callback
+// body grows without bound. They are checked at save time only: a journey
+// saved under larger limits (or written to MongoDB by another writer) keeps
+// running after the limits are lowered. A zero field selects its default.
+type Limits struct {
+	// Waypoints and Outcomes bound the length of those arrays.
+	Waypoints int
+	Outcomes  int
+	// ConditionBytes bounds the length of one waypoint's conditions in
+	// their string (Extended JSON) form.
+	ConditionBytes int
+}
+
+// withDefaults returns l with its zero fields defaulted.
+func (l Limits) withDefaults() Limits {
+	if l.Waypoints <= 0 {
+		l.Waypoints = DefaultMaxWaypoints
+	}
+	if l.Outcomes <= 0 {
+		l.Outcomes = DefaultMaxOutcomes
+	}
+	if l.ConditionBytes <= 0 {
+		l.ConditionBytes = DefaultMaxConditionBytes
+	}
+	return l
+}
+
+// Check returns a *ValidationError naming every limit j exceeds (the field
+// error's message names the limit and its value), or nil, together with
+// the names of the limits hit (LimitWaypoints, ...; each at most once) for
+// counting.
+func (l Limits) Check(j *Journey) (hit []string, err error) {
+	l = l.withDefaults()
+	var c checker
+	if n := len(j.Waypoints); n > l.Waypoints {
+		c.add("waypoints", fmt.Sprintf("%d waypoints exceed the limit of %d waypoints per journey", n, l.Waypoints))
+		hit = append(hit, LimitWaypoints)
+	}
+	if n := len(j.Outcomes); n > l.Outcomes {
+		c.add("outcomes", fmt.Sprintf("%d outcomes exceed the limit of %d outcomes per journey", n, l.Outcomes))
+		hit = append(hit, LimitOutcomes)
+	}
+	conditions := false
+	for i := range j.Waypoints {
+		if n := len(j.Waypoints[i].Conditions); n > l.ConditionBytes {
+			c.add("waypoints["+strconv.Itoa(i)+"].conditions",
+				fmt.Sprintf("%d bytes exceed the condition size limit of %d bytes", n, l.ConditionBytes))
+			conditions = true
+		}
+	}
+	if conditions {
+		hit = append(hit, LimitConditionBytes)
+	}
+	return hit, c.err()
+}
+
+// LimitStats counts the saves refused by each limit, for the
+// journeys_limit_hits_total metric. The zero value is ready to use and
+// safe for concurrent use.
+type LimitStats struct {
+	Waypoints      atomic.Uint64
+	Outcomes       atomic.Uint64
+	ConditionBytes atomic.Uint64
+}
+
+// Count adds one for each limit named in hit, as Limits.Check returns
+// them. A nil receiver counts nothing.
+func (s *LimitStats) Count(hit []string) {
+	if s == nil {
+		return
+	}
+	for _, name := range hit {
+		switch name {
+		case LimitWaypoints:
+			s.Waypoints.Add(1)
+		case LimitOutcomes:
+			s.Outcomes.Add(1)
+		case LimitConditionBytes:
+			s.ConditionBytes.Add(1)
+		}
+	}
+}
