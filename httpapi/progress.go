@@ -13,7 +13,6 @@ import (
 
 	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/journey"
-	"github.com/journeys/journeys/processor/progress"
 	"github.com/journeys/journeys/state"
 )
 
@@ -196,27 +195,6 @@ func (s *server) walk(ctx context.Context, pq *progressQuery, from *progressPos,
 		}
 	}
 	return nil
-}
-
-// render builds the progress document of an item.
-func (s *server) render(it progressItem) (processor.ProgressDoc, error) {
-	var rec progress.Record
-	if err := rec.Decode(it.value); err != nil {
-		return processor.ProgressDoc{}, fmt.Errorf("progress of journey %s: %w", it.c.ID.Hex(), err)
-	}
-	var archived []progress.Attempt
-	err := s.cfg.Store.Attempts(it.c.ID, it.owner, func(_ uint32, value []byte) error {
-		a, err := progress.DecodeAttempt(value)
-		if err != nil {
-			return err
-		}
-		archived = append(archived, a)
-		return nil
-	})
-	if err != nil {
-		return processor.ProgressDoc{}, fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
-	}
-	return processor.ProgressDocument(it.c, it.owner, &rec, archived)
 }
 
 // listProgress serves GET /api/v2/journeyprogress: a JSON array of

@@ -52,6 +52,7 @@ func (s *server) routeTable() []route {
 
 		{method: http.MethodGet, pattern: "/api/v2/journeyprogress", access: accessRead, h: s.listProgress},
 		{method: http.MethodGet, pattern: "/api/connection/journeyProgress", access: accessRead, h: s.progressConnection},
+		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/:id/attempts", access: accessRead, h: s.progressAttemptsPage},
 
 		{method: http.MethodGet, pattern: "/api/v2/deliveries", access: accessRead, h: s.listDeliveries},
 	}

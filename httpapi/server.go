@@ -49,6 +49,11 @@ type Config struct {
 	// nil, counts the saves each limit refused.
 	Limits     journey.Limits
 	LimitStats *journey.LimitStats
+	// ProgressAttempts is how many completed attempts a progress document
+	// lists (the newest; older ones are paged through
+	// /api/v2/journeyprogress/:id/attempts); zero selects
+	// DefaultProgressAttempts.
+	ProgressAttempts int
 	// CheckCallback, when not nil, checks at save time that a callback URL
 	// can be delivered to (dispatch.Dispatcher.CheckTarget); its error is
 	// a 400 on the outcome's callback field.
