@@ -71,7 +71,8 @@ func maskUnparsable(s string) string {
 }
 
 // Text returns s with every URL in it (a scheme followed by "://", up to
-// the next white space or quote) redacted as URL does. It is for messages
+// the next white space or quote, or to the closing quote of a quoted URL)
+// redacted as URL does. It is for messages
 // that embed URLs, such as the errors of net/http ("Post \"https://…\":
 // …") and of the MongoDB driver.
 func Text(s string) string {
@@ -91,8 +92,18 @@ func Text(s string) string {
 			start--
 		}
 		end := i + 3
-		for end < len(s) && !isURLEnd(s[end]) {
-			end++
+		if start > 0 && s[start-1] == '"' {
+			// A quoted URL ends at its closing quote, even if it holds
+			// spaces (as an unparsable one may).
+			if q := strings.IndexByte(s[end:], '"'); q >= 0 {
+				end += q
+			} else {
+				end = len(s)
+			}
+		} else {
+			for end < len(s) && !isURLEnd(s[end]) {
+				end++
+			}
 		}
 		b.WriteString(s[:start])
 		if start == i { // "://" with no scheme: not a URL, keep it

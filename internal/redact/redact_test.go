@@ -39,6 +39,10 @@ func TestText(t *testing.T) {
 			t.Errorf("Text lost %q: %s", kept, got)
 		}
 	}
+	quoted := `parse "http://u:pw@exa mple.com/h?token=t0k": invalid character " " in host name`
+	if got := Text(quoted); strings.Contains(got, "pw") || strings.Contains(got, "t0k") || !strings.Contains(got, "invalid character") {
+		t.Errorf("Text(%q) = %q", quoted, got)
+	}
 	if s := "no urls here"; Text(s) != s {
 		t.Errorf("Text changed %q", s)
 	}

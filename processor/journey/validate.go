@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -109,7 +110,12 @@ func checkCallback(raw string) string {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		// The parser's message quotes the URL, credentials included.
+		// The parser's message quotes the URL, credentials included: only
+		// the reason is kept.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Sprintf("not a valid URL: %v", redact.Text(err.Error()))
 	}
 	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
