@@ -27,7 +27,7 @@ type apiError struct {
 // Error implements error.
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.status, e.msg) }
 
-// errorBody is the JSON body of every error response (SPEC §9).
+// errorBody is the JSON body of every error response (docs/design.md §9).
 type errorBody struct {
 	Message string               `json:"message"`
 	Errors  []journey.FieldError `json:"errors"`

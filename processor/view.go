@@ -13,7 +13,7 @@ import (
 )
 
 // ProgressDoc is one owner's progress through one journey in the shape of
-// Learning Locker's journeyProgress document (SPEC §9), as the API serves it.
+// Learning Locker's journeyProgress document (docs/design.md §9), as the API serves it.
 type ProgressDoc struct {
 	// ID is stable for a (journey, owner) pair: see ProgressID.
 	ID           primitive.ObjectID `json:"_id"`

@@ -17,7 +17,7 @@ import (
 // integer, and progress keeps up to Count statement refs per waypoint.
 const maxCount = math.MaxInt32
 
-// Validate checks the journey against the rules of SPEC §3 and returns a
+// Validate checks the journey against the rules of docs/design.md §3 and returns a
 // *ValidationError listing every invalid field, or nil. It compiles every
 // waypoint's conditions, so it is meant for saves and journey loads, not
 // per-statement paths.
