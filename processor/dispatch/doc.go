@@ -23,9 +23,12 @@
 //
 // The schedule is a heap of small items (id, due time, host, creation time)
 // and never holds a request body: the record is read from the store when
-// its attempt starts. Memory therefore grows with the number of pending
-// deliveries by a few hundred bytes each, whatever the size of their
-// bodies, and at most Config.Concurrency bodies are in memory at once.
+// its attempt starts. It holds at most Config.MaxScheduled deliveries
+// (100,000 by default, about 200 bytes each); deliveries past that bound
+// stay in the store only and are counted, and when the schedule has
+// drained to half the bound a refill scans the outbox and schedules the
+// earliest-due of them. So memory is bounded whatever the outbox holds,
+// and at most Config.Concurrency bodies are in memory at once.
 //
 // # Attempts and retries
 //
