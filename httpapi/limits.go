@@ -17,7 +17,7 @@ import (
 // answer is a 400 listing each offending field.
 func (s *server) checkSave(ctx context.Context, j *journey.Journey) error {
 	hit, err := s.cfg.Limits.Check(j)
-	s.cfg.LimitStats.Count(hit)
+	s.cfg.LimitStats.Record(hit)
 	var fields []journey.FieldError
 	var ve *journey.ValidationError
 	if errors.As(err, &ve) {

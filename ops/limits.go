@@ -29,4 +29,5 @@ func (c *limitsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, c.hits, c.stats.Waypoints.Load(), journey.LimitWaypoints)
 	counter(ch, c.hits, c.stats.Outcomes.Load(), journey.LimitOutcomes)
 	counter(ch, c.hits, c.stats.ConditionBytes.Load(), journey.LimitConditionBytes)
+	counter(ch, c.hits, c.stats.Count.Load(), journey.LimitCount)
 }

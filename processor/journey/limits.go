@@ -11,6 +11,7 @@ const (
 	DefaultMaxWaypoints      = 100
 	DefaultMaxOutcomes       = 20
 	DefaultMaxConditionBytes = 64 << 10
+	DefaultMaxCount          = 1000
 )
 
 // Limit names, as they appear in error messages and in the limit label of
@@ -19,6 +20,7 @@ const (
 	LimitWaypoints      = "waypoints"
 	LimitOutcomes       = "outcomes"
 	LimitConditionBytes = "condition_bytes"
+	LimitCount          = "count"
 )
 
 // Limits bound the size of a journey that is saved through the API, so
@@ -33,6 +35,10 @@ type Limits struct {
 	// ConditionBytes bounds the length of one waypoint's conditions in
 	// their string (Extended JSON) form.
 	ConditionBytes int
+	// Count bounds a waypoint's count. Progress keeps up to count
+	// statement references per waypoint, in the stored record, the
+	// progress documents and the callback body, so this bounds them all.
+	Count int
 }
 
 // withDefaults returns l with its zero fields defaulted.
@@ -45,6 +51,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.ConditionBytes <= 0 {
 		l.ConditionBytes = DefaultMaxConditionBytes
+	}
+	if l.Count <= 0 {
+		l.Count = DefaultMaxCount
 	}
 	return l
 }
@@ -64,16 +73,25 @@ func (l Limits) Check(j *Journey) (hit []string, err error) {
 		c.add("outcomes", fmt.Sprintf("%d outcomes exceed the limit of %d outcomes per journey", n, l.Outcomes))
 		hit = append(hit, LimitOutcomes)
 	}
-	conditions := false
+	conditions, counts := false, false
 	for i := range j.Waypoints {
-		if n := len(j.Waypoints[i].Conditions); n > l.ConditionBytes {
+		w := &j.Waypoints[i]
+		if n := len(w.Conditions); n > l.ConditionBytes {
 			c.add("waypoints["+strconv.Itoa(i)+"].conditions",
 				fmt.Sprintf("%d bytes exceed the condition size limit of %d bytes", n, l.ConditionBytes))
 			conditions = true
 		}
+		if w.Count > l.Count {
+			c.add("waypoints["+strconv.Itoa(i)+"].count",
+				fmt.Sprintf("%d exceeds the limit of %d statements per waypoint", w.Count, l.Count))
+			counts = true
+		}
 	}
 	if conditions {
 		hit = append(hit, LimitConditionBytes)
+	}
+	if counts {
+		hit = append(hit, LimitCount)
 	}
 	return hit, c.err()
 }
@@ -85,11 +103,12 @@ type LimitStats struct {
 	Waypoints      atomic.Uint64
 	Outcomes       atomic.Uint64
 	ConditionBytes atomic.Uint64
+	Count          atomic.Uint64
 }
 
-// Count adds one for each limit named in hit, as Limits.Check returns
+// Record adds one for each limit named in hit, as Limits.Check returns
 // them. A nil receiver counts nothing.
-func (s *LimitStats) Count(hit []string) {
+func (s *LimitStats) Record(hit []string) {
 	if s == nil {
 		return
 	}
@@ -101,6 +120,8 @@ func (s *LimitStats) Count(hit []string) {
 			s.Outcomes.Add(1)
 		case LimitConditionBytes:
 			s.ConditionBytes.Add(1)
+		case LimitCount:
+			s.Count.Add(1)
 		}
 	}
 }
