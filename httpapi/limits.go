@@ -5,10 +5,15 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/journeys/journeys/internal/redact"
 	"github.com/journeys/journeys/processor/journey"
 )
+
+// callbackCheckBudget bounds the callback target checks of one save. A
+// lookup cut short leaves its target to be checked when dialled.
+const callbackCheckBudget = 3 * time.Second
 
 // checkSave applies the save-time checks that go beyond a journey's own
 // validity: the size limits (docs/design.md §11), each counted when hit,
@@ -24,6 +29,10 @@ func (s *server) checkSave(ctx context.Context, j *journey.Journey) error {
 		fields = append(fields, ve.Errors...)
 	}
 	if s.cfg.CheckCallback != nil && len(hit) == 0 {
+		// One bound for all outcomes: a slow resolver must not hold the
+		// save for a lookup timeout per outcome.
+		ctx, cancel := context.WithTimeout(ctx, callbackCheckBudget)
+		defer cancel()
 		for i, o := range j.Outcomes {
 			if err := s.cfg.CheckCallback(ctx, o.Callback); err != nil {
 				fields = append(fields, journey.FieldError{
