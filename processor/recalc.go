@@ -42,7 +42,7 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 	p.stats.Recalculations.Add(1)
 	start := p.cfg.Now()
 	log := p.log.With("journey", c.ID.Hex())
-	log.Info("recalculating journey", "version", c.Version, "quietBefore", time.UnixMilli(m.QuietBefore).UTC())
+	log.Info("recalculating journey", "version", c.Version, "quietBefore", m.QuietBefore)
 
 	// Commit what came before the event with its checkpoint, so that the
 	// intermediate commits below never carry a checkpoint past the event.
