@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/journeys/journeys/processor"
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/progress"
 )
 
@@ -144,6 +145,7 @@ func (s *server) render(it progressItem) (processor.ProgressDoc, error) {
 	}
 	if more {
 		doc.OlderAttempts = olderAttempts(it, doc.FirstAttempt())
+		s.cfg.LimitStats.Record([]string{journey.LimitProgressAttempts})
 	}
 	return doc, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/journeys/journeys/internal/xapitest"
 	"github.com/journeys/journeys/processor"
+	"github.com/journeys/journeys/processor/journey"
 )
 
 // progressPage is the part of a progress document or attempts page the
@@ -34,7 +35,8 @@ type progressPage struct {
 // attempt exactly once by following olderAttempts.
 func TestProgressAttemptsArePaged(t *testing.T) {
 	const kept, completed = 100, 250
-	h := newHarness(t, func(c *Config) { c.ProgressAttempts = kept })
+	stats := &journey.LimitStats{}
+	h := newHarness(t, func(c *Config) { c.ProgressAttempts, c.LimitStats = kept, stats })
 	j := h.create(credA, `{"isRepeatable": true, "waypoints": [
 		{"conditions": "{\"statement.verb.id\": \"`+xapitest.VerbLaunched+`\"}"},
 		{"conditions": "{\"statement.verb.id\": \"`+xapitest.VerbCompleted+`\"}"}]}`)
@@ -73,6 +75,9 @@ func TestProgressAttemptsArePaged(t *testing.T) {
 		if want := uint32(completed - kept + 1 + i); a.Attempt != want || a.IsCompleted != (i < kept) {
 			t.Errorf("completions[%d] = attempt %d completed %v, want attempt %d", i, a.Attempt, a.IsCompleted, want)
 		}
+	}
+	if n := stats.ProgressAttempts.Load(); n != 1 {
+		t.Errorf("limit hits progress_attempts = %d after one document with older attempts, want 1", n)
 	}
 	older := doc.OlderAttempts
 	pages := 0

@@ -17,7 +17,7 @@ func newLimitsCollector(stats *journey.LimitStats) *limitsCollector {
 	return &limitsCollector{
 		stats: stats,
 		hits: prometheus.NewDesc("journeys_limit_hits_total",
-			"Journey saves refused with a 400 because they exceeded a configured limit, by limit.", []string{"limit"}, nil),
+			"Journey saves refused with a 400 because they exceeded a configured limit, and progress documents served with older attempts left to paging, by limit.", []string{"limit"}, nil),
 	}
 }
 
@@ -30,4 +30,5 @@ func (c *limitsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, c.hits, c.stats.Outcomes.Load(), journey.LimitOutcomes)
 	counter(ch, c.hits, c.stats.ConditionBytes.Load(), journey.LimitConditionBytes)
 	counter(ch, c.hits, c.stats.Count.Load(), journey.LimitCount)
+	counter(ch, c.hits, c.stats.ProgressAttempts.Load(), journey.LimitProgressAttempts)
 }

@@ -239,6 +239,15 @@ func (d *Dispatcher) Pending() int {
 	return len(d.items) + d.unscheduled
 }
 
+// Unscheduled returns the number of pending deliveries left in the store
+// because the in-memory schedule was full (Config.MaxScheduled); they are
+// scheduled as it drains.
+func (d *Dispatcher) Unscheduled() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.unscheduled
+}
+
 // poke wakes Run without blocking; one pending wake-up is enough since Run
 // looks at the whole schedule.
 func (d *Dispatcher) poke() {

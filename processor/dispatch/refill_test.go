@@ -115,8 +115,8 @@ func TestRefillTakesEarliestDue(t *testing.T) {
 			t.Errorf("scheduled[%d] due %s, want the %d-th earliest %s", i, due, i, want)
 		}
 	}
-	if len(scheduled) != 4 || d.Pending() != 10 || d.unscheduled != 6 {
-		t.Errorf("%d scheduled, %d unscheduled, Pending %d; want 4, 6, 10", len(scheduled), d.unscheduled, d.Pending())
+	if len(scheduled) != 4 || d.Pending() != 10 || d.Unscheduled() != 6 {
+		t.Errorf("%d scheduled, %d unscheduled, Pending %d; want 4, 6, 10", len(scheduled), d.Unscheduled(), d.Pending())
 	}
 	// The oldest pending delivery is among the unscheduled ones.
 	if got, want := d.oldest(), t0.Add(-9*time.Hour); !got.Equal(want) {

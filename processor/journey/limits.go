@@ -21,6 +21,9 @@ const (
 	LimitOutcomes       = "outcomes"
 	LimitConditionBytes = "condition_bytes"
 	LimitCount          = "count"
+	// LimitProgressAttempts is not a journey limit: it counts progress
+	// documents served with older attempts left to paging.
+	LimitProgressAttempts = "progress_attempts"
 )
 
 // Limits bound the size of a journey that is saved through the API, so
@@ -96,7 +99,8 @@ func (l Limits) Check(j *Journey) (hit []string, err error) {
 	return hit, c.err()
 }
 
-// LimitStats counts the saves refused by each limit, for the
+// LimitStats counts the saves refused by each limit, and the progress
+// documents that left older attempts to paging, for the
 // journeys_limit_hits_total metric. The zero value is ready to use and
 // safe for concurrent use.
 type LimitStats struct {
@@ -104,6 +108,9 @@ type LimitStats struct {
 	Outcomes       atomic.Uint64
 	ConditionBytes atomic.Uint64
 	Count          atomic.Uint64
+	// ProgressAttempts counts progress documents served with older
+	// attempts left out (LimitProgressAttempts).
+	ProgressAttempts atomic.Uint64
 }
 
 // Record adds one for each limit named in hit, as Limits.Check returns
@@ -122,6 +129,8 @@ func (s *LimitStats) Record(hit []string) {
 			s.ConditionBytes.Add(1)
 		case LimitCount:
 			s.Count.Add(1)
+		case LimitProgressAttempts:
+			s.ProgressAttempts.Add(1)
 		}
 	}
 }
