@@ -100,3 +100,22 @@ func TestRefusedCallbackTargetAtSave(t *testing.T) {
 	// A public address is accepted.
 	h.create(credA, sizedBody(t, 1, 1, 60, "https://93.184.216.34/hook"))
 }
+
+// Every error message is redacted: a URL quoted from the input keeps
+// neither its credentials nor its query values.
+func TestErrorBodiesRedactURLs(t *testing.T) {
+	ae := errBadRequest("outcomes[0].callback", `not reachable: "https://u:pw9@example.com/x?sig=q7"`)
+	body := redactedBody(ae)
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"pw9", "q7"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("error body holds %q: %s", secret, b)
+		}
+	}
+	if !strings.Contains(string(b), "https://REDACTED@example.com/x?sig=REDACTED") || body.Errors[0].Field != "outcomes[0].callback" {
+		t.Errorf("error body %s", b)
+	}
+}
