@@ -99,7 +99,10 @@ func connectionFailure(err error) bool {
 		return false
 	}
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		// net/http's unexported errServerClosedIdle: the receiver closed
+		// the connection before the request was written.
+		strings.Contains(err.Error(), "http: server closed idle connection")
 }
 
 // keepIdle hides the transport's CloseIdleConnections: retryablehttp calls

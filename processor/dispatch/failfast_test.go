@@ -3,11 +3,16 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -80,9 +85,16 @@ func TestConnectionFailureRetriedWithinAttempt(t *testing.T) {
 	cfg := fastRetries()
 	cfg.MinBackoff, cfg.MaxBackoff = time.Hour, time.Hour // a durable retry would not come in time
 	d, reg := start(t, st, cfg)
-	waitFor(t, 5*time.Second, "delivered", func() bool {
-		return metric(t, reg, "journeys_callback_deliveries_total", "delivered") == 1 && d.Pending() == 0
-	})
+	deadline := time.Now().Add(10 * time.Second)
+	for metric(t, reg, "journeys_callback_deliveries_total", "delivered") != 1 || d.Pending() != 0 {
+		if time.Now().After(deadline) {
+			for _, del := range records(t, st, false) {
+				t.Logf("pending: tries %d, status %d, error %q", del.Tries, del.LastStatus, del.LastError)
+			}
+			t.Fatalf("not delivered at the first attempt (%d connections)", conns.Load())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	if n := len(rcv.requests()); n != 1 {
 		t.Fatalf("receiver got %d requests, want 1; dead letters %+v", n, records(t, st, true))
 	}
@@ -173,6 +185,30 @@ func TestCheckTarget(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("CheckTarget(%q) error leaks the password: %v", tt.url, err)
+		}
+	}
+}
+
+func TestConnectionFailure(t *testing.T) {
+	wrap := func(err error) error { return &url.Error{Op: "Post", URL: "http://x/", Err: err} }
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{wrap(&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), true},
+		{wrap(&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), true},
+		{wrap(io.EOF), true},
+		{wrap(io.ErrUnexpectedEOF), true},
+		{wrap(errors.New("http: server closed idle connection")), true},
+		{wrap(context.DeadlineExceeded), false},
+		{wrap(&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}), false},
+		{wrap(fmt.Errorf("%w: 127.0.0.1 is a loopback address", errRefused)), false},
+		{wrap(fmt.Errorf("redirect: %w", errInvalidTarget)), false},
+		{wrap(errors.New("tls: failed to verify certificate")), false},
+	}
+	for _, tt := range tests {
+		if got := connectionFailure(tt.err); got != tt.want {
+			t.Errorf("connectionFailure(%v) = %v, want %v", tt.err, got, tt.want)
 		}
 	}
 }
