@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -80,9 +81,10 @@ type attemptsPage struct {
 // document's journey id, which spares searching every journey; the
 // olderAttempts links carry it).
 func (s *server) progressAttemptsPage(w http.ResponseWriter, r *http.Request, rq *request) error {
-	id, err := objectID(rq.params.ByName("id"))
+	v := rq.params.ByName("id")
+	id, err := primitive.ObjectIDFromHex(v)
 	if err != nil {
-		return err
+		return errNotFound(fmt.Sprintf("no progress %q", v))
 	}
 	q := r.URL.Query()
 	limit, err := intParam(q, "limit", defaultLimit, 1, maxLimit)
@@ -101,19 +103,9 @@ func (s *server) progressAttemptsPage(w http.ResponseWriter, r *http.Request, rq
 	if err != nil {
 		return err
 	}
-	var found *progressItem
-	err = s.walk(r.Context(), pq, nil, func(it progressItem) bool {
-		if processor.ProgressID(it.c.ID, it.owner) == id {
-			found = &it
-			return false
-		}
-		return true
-	})
+	found, err := s.findProgress(r.Context(), pq, id)
 	if err != nil {
 		return err
-	}
-	if found == nil {
-		return errNotFound("no journey progress " + id.Hex())
 	}
 	attempts, more, err := s.recentAttempts(*found, before, limit)
 	if err != nil {
@@ -148,4 +140,28 @@ func (s *server) render(it progressItem) (processor.ProgressDoc, error) {
 		s.cfg.LimitStats.Record([]string{journey.LimitProgressAttempts})
 	}
 	return doc, nil
+}
+
+// findProgress returns the item of the progress document id among those
+// pq selects, or a 404. A document's _id is derived from its (journey,
+// owner) pair (processor.ProgressID), which the state store is keyed by;
+// there is no index from the id back to the pair, so the lookup walks the
+// selected progress (narrowed by the journey parameter when given) until
+// the id is found.
+func (s *server) findProgress(ctx context.Context, pq *progressQuery, id primitive.ObjectID) (*progressItem, error) {
+	var found *progressItem
+	err := s.walk(ctx, pq, nil, func(it progressItem) bool {
+		if processor.ProgressID(it.c.ID, it.owner) == id {
+			found = &it
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, errNotFound("no progress " + id.Hex())
+	}
+	return found, nil
 }

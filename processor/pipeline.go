@@ -29,6 +29,10 @@ type PipelineConfig struct {
 	// ServerSideFilter sends the change stream's $match to the server; only
 	// for a real MongoDB (lungo refuses pipelines).
 	ServerSideFilter bool
+	// FullDocument and SplitLargeEvents are the change stream's options
+	// for what the MongoDB deployment supports (see source.Config).
+	FullDocument     options.FullDocument
+	SplitLargeEvents bool
 	// BatchSize bounds the statements applied per commit (default 1000).
 	// Commits also happen whenever the stream has nothing more buffered,
 	// so latency stays low when traffic is light (group commit).
@@ -351,6 +355,8 @@ func (p *Pipeline) sourceConfig() source.Config {
 		Statements:       p.cfg.Statements,
 		Journeys:         p.cfg.Journeys,
 		ServerSideFilter: p.cfg.ServerSideFilter,
+		FullDocument:     p.cfg.FullDocument,
+		SplitLargeEvents: p.cfg.SplitLargeEvents,
 		Logger:           p.log,
 	}
 }

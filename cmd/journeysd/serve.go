@@ -46,6 +46,7 @@ type serveConfig struct {
 	CallbackAllowPrivate bool
 	CallbackAllow        string
 
+	NoIndexBuild   bool
 	BatchSize      int
 	OplogSize      int
 	ShutdownBudget time.Duration
@@ -70,6 +71,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackSigningKey, "callback-signing-secret", "", "Standard Webhooks signing secret (whsec_<base64>); empty sends no signature")
 	fs.BoolVar(&c.CallbackAllowPrivate, "callback-allow-private", false, "allow callbacks to loopback, private and link-local addresses")
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
+	fs.BoolVar(&c.NoIndexBuild, "no-index-build", false, "never build the statements index on MongoDB: wait (not ready) until an operator has built it out of band")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
 	fs.IntVar(&c.OplogSize, "embedded-oplog-size", 0, "change events the embedded store keeps (0: its default); a reader further behind recalculates")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
@@ -151,7 +153,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if err != nil {
 		return nil, err
 	}
-	if d.pipeline, err = processor.NewPipeline(processor.PipelineConfig{
+	pc := processor.PipelineConfig{
 		Store:            d.store,
 		DB:               d.lrs.DB,
 		Statements:       d.lrs.Config.Statements,
@@ -162,7 +164,9 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		// on the registry that needs the pipeline's statistics.
 		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
 		Logger:    log.With("component", "pipeline"),
-	}); err != nil {
+	}
+	d.mongoStreamOptions(&pc)
+	if d.pipeline, err = processor.NewPipeline(pc); err != nil {
 		return nil, err
 	}
 	d.metrics = ops.NewMetrics(ops.Sources{
@@ -215,7 +219,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
 	d.group, runCtx = errgroup.WithContext(runCtx)
-	d.goRun("pipeline", func() error { return d.pipeline.Run(runCtx) })
+	d.goRun("pipeline", func() error { return d.runPipeline(runCtx) })
 	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
 	d.goRun("http", func() error {
 		if err := d.srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -252,6 +256,7 @@ func (d *daemon) apiConfig() httpapi.Config {
 			Key: d.admin.Key, Secret: d.admin.Secret,
 			Organisation: d.admin.Organisation, Store: d.admin.Store,
 		},
+		Statements: d.lrs,
 		Ready:      d.ready,
 		Metrics:    d.metrics.Handler(),
 		Deliveries: d.disp,
@@ -279,6 +284,9 @@ func (d *daemon) ready(ctx context.Context) error {
 	}
 	if err := d.lrs.Ping(ctx); err != nil {
 		return fmt.Errorf("LRS database: %w", err)
+	}
+	if err := d.lrs.IndexesReady(); err != nil {
+		return err // its text up to the first colon says what is awaited
 	}
 	return d.pipeline.Ready()
 }
