@@ -30,7 +30,7 @@ const (
 // collection and the static admin credential.
 type authenticator struct {
 	clients lrs.ClientStore // nil: no clients
-	admin   *credential // nil when no admin is configured
+	admin   *credential     // nil when no admin is configured
 	now     func() time.Time
 
 	mu    sync.Mutex

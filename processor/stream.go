@@ -80,4 +80,3 @@ func (cfg *PipelineConfig) fillFromDB() {
 		cfg.JourneyStore = lrs.CollectionJourneys{Coll: cfg.DB.Collection(cfg.Journeys)}
 	}
 }
-
