@@ -103,6 +103,12 @@ func putString(d bsoncore.Document, s string, path ...string) error {
 	return nil
 }
 
+// ContentDigest returns the content digest (see Prepared.Content) of a
+// stored statement: statement is the document's statement element.
+func ContentDigest(statement bson.Raw) [sha256.Size]byte {
+	return contentDigest(bsoncore.Document(statement))
+}
+
 // contentDigest returns the digest of a statement as the client sent it,
 // without the elements the LRS sets (stored, authority), so that a client
 // that reposts a statement after a lost response is recognised. Element

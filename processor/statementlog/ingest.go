@@ -1,0 +1,136 @@
+package statementlog
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/processor/lrs"
+)
+
+// indexValueLen is the length of an id index value: seq, content digest.
+const indexValueLen = 8 + sha256.Size
+
+// indexKey returns the id index key of statement id in store.
+func indexKey(store primitive.ObjectID, id string) []byte {
+	k := make([]byte, 0, 1+12+len(id))
+	k = append(k, prefixIndex)
+	k = append(k, store[:]...)
+	return append(k, id...)
+}
+
+// Ingest stores the xAPI statements of body — one statement object or an
+// array — for organisation org and store (lrs_id), as lrs.Prepare checks
+// and shapes them, and returns their ids in body order once they are
+// durable. It is all-or-nothing: a *journey.SyntaxError or an
+// *lrs.IngestError for a bad body, an *lrs.ConflictError naming the ids
+// that store already holds with different content; nothing is stored
+// then. A statement whose id store already holds with the same content is
+// a success that stores nothing (a client retrying after a lost response).
+// stored and _id are stamped in log order (see the package documentation).
+func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []byte) ([]string, error) {
+	p, err := lrs.Prepare(org, store, body, time.Time{})
+	if err != nil || len(p.Docs) == 0 {
+		return p.IDs, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := l.write(func(g *group) error { return g.storeStatements(store, &p) }); err != nil {
+		return nil, err
+	}
+	return p.IDs, nil
+}
+
+// storeStatements adds the prepared statements to the group, unless one
+// conflicts.
+func (g *group) storeStatements(store primitive.ObjectID, p *lrs.Prepared) error {
+	skip := make([]bool, len(p.Docs))
+	conflict := &lrs.ConflictError{}
+	for i := range p.Docs {
+		id := p.IDs[i]
+		if _, given := p.Given[id]; !given {
+			continue // generated: new
+		}
+		v, ok, err := g.get(indexKey(store, id))
+		if err != nil {
+			return err
+		}
+		switch {
+		case !ok:
+		case len(v) == indexValueLen && bytes.Equal(v[8:], p.Content[i][:]):
+			skip[i] = true // the same statement again
+		default:
+			conflict.IDs = append(conflict.IDs, id)
+		}
+	}
+	if len(conflict.IDs) > 0 {
+		return conflict
+	}
+	l := g.l
+	now := l.opts.Now().UnixMilli()
+	for i, doc := range p.Docs {
+		if skip[i] {
+			continue
+		}
+		stored := max(now, l.lastStored)
+		var stampErr error
+		seq := g.appendEntry(kindStatement, stored, len(doc), func(seq uint64, dst []byte) {
+			copy(dst, doc)
+			stampErr = lrs.Stamp(dst, statementID(stored, seq), time.UnixMilli(stored), p.DefaultTimestamp[i])
+		})
+		if stampErr != nil {
+			return stampErr // a bug in shaping: fails the whole group
+		}
+		l.lastStored = stored
+		l.count++
+		val := make([]byte, indexValueLen)
+		binary.BigEndian.PutUint64(val, seq)
+		copy(val[8:], p.Content[i][:])
+		key := indexKey(store, p.IDs[i])
+		if _, given := p.Given[p.IDs[i]]; given {
+			g.set(key, val)
+		} else {
+			_ = g.b.Set(key, val, nil) // a fresh UUID: no later request looks it up
+		}
+	}
+	return nil
+}
+
+// statementID returns the _id of the statement stored at ms with seq: the
+// stored second, then seq, so that (stored, _id) order is seq order.
+func statementID(ms int64, seq uint64) primitive.ObjectID {
+	var id primitive.ObjectID
+	binary.BigEndian.PutUint32(id[:4], uint32(ms/1000))
+	binary.BigEndian.PutUint64(id[4:], seq)
+	return id
+}
+
+// Statement returns the stored document of statement id in store, and
+// whether it is voided; lrs.ErrNotFound when store holds no such id.
+func (l *Log) Statement(ctx context.Context, store primitive.ObjectID, id string) (bson.Raw, bool, error) {
+	if l.closed.Load() {
+		return nil, false, ErrClosed
+	}
+	v, closer, err := l.db.Get(indexKey(store, id))
+	if err != nil {
+		return nil, false, notFound(err)
+	}
+	seq := binary.BigEndian.Uint64(v)
+	closer.Close()
+	doc, err := l.entryDoc(seq)
+	if err != nil {
+		return nil, false, err
+	}
+	_, vcloser, err := l.db.Get(voidedKey(seq))
+	if err == nil {
+		vcloser.Close()
+		return doc, true, nil
+	}
+	return doc, false, nil
+}

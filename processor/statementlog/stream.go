@@ -1,0 +1,134 @@
+package statementlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+
+	"github.com/journeys/journeys/processor/source"
+)
+
+// readAhead bounds the entries a Reader buffers.
+const readAhead = 256
+
+// Reader is the log as a stream of events, in place of a change stream:
+// statements as source.KindStatementInsert, journey changes as
+// source.KindJourneyUpsert and KindJourneyDelete. Each event's Token is
+// the position after it. Next, TryNext and Close are for one goroutine;
+// Ready and Stats are safe for concurrent use.
+type Reader struct {
+	l      *Log
+	after  uint64 // the seq of the last entry read
+	buf    []source.Event
+	closed atomic.Bool
+	events atomic.Uint64
+}
+
+// Token returns the resume token of position seq.
+func Token(seq uint64) bson.Raw {
+	return bson.Raw(bsoncore.NewDocumentBuilder().AppendInt64("seq", int64(seq)).Build())
+}
+
+// Open returns a Reader that starts after the position resumeAfter (a
+// Token), or at the log's end when it is nil. A token that is not the
+// log's, or names a position beyond its end (the log was replaced), is an
+// error wrapping source.ErrHistoryLost.
+func (l *Log) Open(ctx context.Context, resumeAfter bson.Raw) (*Reader, error) {
+	if err := l.Ping(); err != nil {
+		return nil, err
+	}
+	r := &Reader{l: l, after: l.last.Load()}
+	if resumeAfter != nil {
+		v, ok := resumeAfter.Lookup("seq").Int64OK()
+		if !ok || v < 0 {
+			return nil, fmt.Errorf("statementlog: resume token %s is not a log position: %w", resumeAfter, source.ErrHistoryLost)
+		}
+		if uint64(v) > r.after {
+			return nil, fmt.Errorf("statementlog: resume position %d is beyond the log's end %d: %w", v, r.after, source.ErrHistoryLost)
+		}
+		r.after = uint64(v)
+	}
+	return r, nil
+}
+
+// Next returns the next event, waiting for one as long as ctx allows.
+func (r *Reader) Next(ctx context.Context) (source.Event, error) {
+	for {
+		wake := r.l.changed()
+		ev, ok, err := r.TryNext(ctx)
+		if err != nil || ok {
+			return ev, err
+		}
+		select {
+		case <-ctx.Done():
+			return source.Event{}, ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
+// TryNext returns the next event if the log holds one.
+func (r *Reader) TryNext(ctx context.Context) (source.Event, bool, error) {
+	if r.closed.Load() {
+		return source.Event{}, false, errors.New("statementlog: reader closed")
+	}
+	if len(r.buf) == 0 {
+		if err := r.fill(); err != nil {
+			return source.Event{}, false, err
+		}
+		if len(r.buf) == 0 {
+			return source.Event{}, false, nil
+		}
+	}
+	ev := r.buf[0]
+	r.buf[0] = source.Event{}
+	r.buf = r.buf[1:]
+	r.events.Add(1)
+	return ev, true, nil
+}
+
+// fill reads up to readAhead entries into buf.
+func (r *Reader) fill() error {
+	r.buf = r.buf[:0]
+	err := r.l.entries(r.after, func(e entry) (bool, error) {
+		ev := source.Event{
+			Token:       Token(e.seq),
+			ClusterTime: primitive.Timestamp{T: uint32(e.ms / 1000), I: uint32(e.seq)},
+		}
+		switch e.kind {
+		case kindStatement:
+			ev.Kind = source.KindStatementInsert
+			ev.Doc = bson.Raw(append([]byte(nil), e.payload...))
+		case kindJourneyUpsert:
+			ev.Kind = source.KindJourneyUpsert
+			ev.Doc = bson.Raw(append([]byte(nil), e.payload...))
+			ev.ID, _ = ev.Doc.Lookup("_id").ObjectIDOK()
+		case kindJourneyDelete:
+			ev.Kind = source.KindJourneyDelete
+			copy(ev.ID[:], e.payload)
+		default:
+			return false, fmt.Errorf("statementlog: entry %d has unknown kind %q", e.seq, e.kind)
+		}
+		r.buf = append(r.buf, ev)
+		r.after = e.seq
+		return len(r.buf) < readAhead, nil
+	})
+	return err
+}
+
+// Ready reports whether the reader and its log are open.
+func (r *Reader) Ready() bool { return !r.closed.Load() && !r.l.closed.Load() }
+
+// Stats returns the reader's counters (events returned).
+func (r *Reader) Stats() source.Stats { return source.Stats{Events: r.events.Load()} }
+
+// Close closes the reader.
+func (r *Reader) Close(context.Context) error {
+	r.closed.Store(true)
+	return nil
+}
