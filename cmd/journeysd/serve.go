@@ -93,18 +93,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // daemon is a running journeysd: state store, LRS, pipeline, dispatcher
 // and HTTP servers.
 type daemon struct {
-	log      *slog.Logger
-	cfg      serveConfig
-	store    *state.Store
-	lrs      *lrs.LRS           // the MongoDB LRS; nil on the embedded log
+	log        *slog.Logger
+	cfg        serveConfig
+	store      *state.Store
+	lrs        *lrs.LRS          // the MongoDB LRS; nil on the embedded log
 	statements *statementlog.Log // the embedded LRS; nil on MongoDB
-	pipeline *processor.Pipeline
-	disp     *dispatch.Dispatcher
-	metrics  *ops.Metrics
-	metSrv   *http.Server
-	admin    adminCredential
-	ln       net.Listener
-	srv      *http.Server
+	pipeline   *processor.Pipeline
+	disp       *dispatch.Dispatcher
+	metrics    *ops.Metrics
+	metSrv     *http.Server
+	admin      adminCredential
+	ln         net.Listener
+	srv        *http.Server
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
