@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/julienschmidt/httprouter"
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 type nopReplayer struct{}
@@ -21,6 +24,7 @@ func (nopReplayer) Replay(context.Context, string) error { return nil }
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	full := func(c *Config) {
 		c.Ingest = func(context.Context, Principal, []byte) ([]string, error) { return nil, nil }
+		c.Statement = func(context.Context, Principal, string) (bson.Raw, bool, error) { return nil, false, lrs.ErrNotFound }
 		c.Deliveries = nopReplayer{}
 		c.Metrics = http.NotFoundHandler()
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/256dpi/lungo"
 	"github.com/julienschmidt/httprouter"
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/journeys/journeys/processor/lrs"
@@ -42,6 +43,10 @@ type Config struct {
 	// ids; it is lrs.LRS.Ingest, whose error types are mapped to 400 and
 	// 409 responses. Nil leaves POST /data/xAPI/statements unrouted.
 	Ingest func(ctx context.Context, p Principal, body []byte) ([]string, error)
+	// Statement returns the stored document of statement id in p's store
+	// and whether it is voided, or lrs.ErrNotFound; it serves GET and
+	// must be set with Ingest (which also serves PUT).
+	Statement func(ctx context.Context, p Principal, id string) (bson.Raw, bool, error)
 	// Ready reports readiness for /readyz; nil is always ready.
 	Ready func(ctx context.Context) error
 	// Metrics is served at /metrics when non-nil.
@@ -104,6 +109,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.JourneyStore == nil {
 		return nil, errors.New("httpapi: config: no journey store")
+	}
+	if (cfg.Ingest == nil) != (cfg.Statement == nil) {
+		return nil, errors.New("httpapi: config: the statement resource needs both Ingest and Statement")
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody

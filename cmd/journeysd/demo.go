@@ -361,6 +361,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if strings.HasPrefix(path, "/data/xAPI/") {
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

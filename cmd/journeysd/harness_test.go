@@ -154,6 +154,9 @@ func (p *proc) do(method, path string, body any, out any) (int, error) {
 		return 0, err
 	}
 	req.SetBasicAuth(testAdminKey, testAdminSecret)
+	if strings.HasPrefix(path, "/data/xAPI/") {
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

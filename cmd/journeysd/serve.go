@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
+
 	"github.com/journeys/journeys/httpapi"
 	"github.com/journeys/journeys/httpapi/ui"
 	"github.com/journeys/journeys/ops"
@@ -237,6 +239,9 @@ func (d *daemon) apiConfig() httpapi.Config {
 		c.JourneyStore = d.statements
 		c.Ingest = func(ctx context.Context, p httpapi.Principal, body []byte) ([]string, error) {
 			return d.statements.Ingest(ctx, p.Organisation, p.Store, body)
+		}
+		c.Statement = func(ctx context.Context, p httpapi.Principal, id string) (bson.Raw, bool, error) {
+			return d.statements.Statement(ctx, p.Store, id)
 		}
 	} else {
 		c.DB = d.lrs.DB

@@ -283,6 +283,10 @@ func (c *checker) uuid(path string, v bsoncore.Value) {
 }
 
 // isUUID reports whether s has the 8-4-4-4-12 hex form of a UUID.
+// IsUUID reports whether s is a UUID in its canonical text form (xAPI 1.0.3
+// Data §4.4).
+func IsUUID(s string) bool { return isUUID(s) }
+
 func isUUID(s string) bool {
 	if len(s) != 36 {
 		return false
