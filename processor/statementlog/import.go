@@ -1,7 +1,6 @@
 package statementlog
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -45,11 +44,16 @@ func (l *Log) Import(docs []bson.Raw) error {
 			// Statements stored after the import are stamped later than it.
 			g.l.lastStored = stored + 1
 			g.l.count++
-			val := make([]byte, indexValueLen)
-			binary.BigEndian.PutUint64(val, seq)
-			digest := lrs.ContentDigest(stmt)
-			copy(val[8:], digest[:])
-			g.set(indexKey(store, id), val)
+			target, voiding := voidedTarget(doc)
+			g.set(indexKey(store, id), indexValue(seq, lrs.ContentDigest(stmt), voiding))
+			if err := g.voidIfPending(store, id, seq); err != nil {
+				return err
+			}
+			if voiding {
+				if err := g.void(store, target, seq); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

@@ -54,6 +54,7 @@ type Log struct {
 	next       uint64 // the seq of the next entry
 	lastStored int64  // the stored time (Unix ms) of the latest statement
 	count      int64  // statements stored
+	voided     uint64 // voided marks written (for tests and metrics)
 
 	// Published after each durable commit, for readers.
 	last    atomic.Uint64 // the seq of the last durable entry
@@ -67,11 +68,13 @@ type Log struct {
 
 // Key prefixes; see the package documentation.
 const (
-	prefixEntry   = 'e'
-	prefixIndex   = 'i'
-	prefixVoided  = 'v'
-	prefixJourney = 'j'
-	prefixMeta    = 'm'
+	prefixEntry  = 'e'
+	prefixIndex  = 'i'
+	prefixVoided = 'v'
+	// prefixPendingVoid keys a voiding statement's target not stored yet.
+	prefixPendingVoid = 'w'
+	prefixJourney     = 'j'
+	prefixMeta        = 'm'
 )
 
 // Entry kinds.

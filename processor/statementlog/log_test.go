@@ -116,7 +116,7 @@ func TestOrderByConstruction(t *testing.T) {
 	}
 }
 
-func TestIdempotentRepostLog(t *testing.T) {
+func TestIdempotentRepost(t *testing.T) {
 	l := openLog(t, t.TempDir())
 	ctx := context.Background()
 	body := []byte("[" + stmt(uuid(1), 1) + "," + stmt(uuid(2), 2) + "]")
@@ -144,7 +144,7 @@ func TestIdempotentRepostLog(t *testing.T) {
 	}
 }
 
-func TestConflictingRepostLog(t *testing.T) {
+func TestConflictingRepost(t *testing.T) {
 	l := openLog(t, t.TempDir())
 	ctx := context.Background()
 	if _, err := l.Ingest(ctx, org, store, []byte(stmt(uuid(1), 1))); err != nil {

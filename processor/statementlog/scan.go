@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble"
@@ -30,7 +29,7 @@ var _ lrs.Scanner = scanner{}
 // document is a copy that fn may keep.
 func (s scanner) Scan(ctx context.Context, q lrs.ScanQuery, fn func(doc bson.Raw) error) error {
 	var fnErr error
-	voided, err := s.l.voidedMarks()
+	voided, err := s.l.voidedMarks(0)
 	if err != nil {
 		return err
 	}
@@ -95,9 +94,10 @@ type markIter struct {
 	err error
 }
 
-// voidedMarks returns an iterator over the voided marks.
-func (l *Log) voidedMarks() (*markIter, error) {
-	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixVoided}, UpperBound: []byte{prefixVoided + 1}})
+// voidedMarks returns an iterator over the voided marks of entries after
+// seq after.
+func (l *Log) voidedMarks(after uint64) (*markIter, error) {
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: voidedKey(after + 1), UpperBound: []byte{prefixVoided + 1}})
 	if err != nil {
 		return nil, fmt.Errorf("statementlog: read voided marks: %w", err)
 	}
@@ -123,19 +123,6 @@ func (m *markIter) close() {
 	if err := m.it.Close(); err != nil && m.err == nil {
 		m.err = fmt.Errorf("statementlog: read voided marks: %w", err)
 	}
-}
-
-// isVoided reports whether statement entry seq is voided.
-func (l *Log) isVoided(seq uint64) (bool, error) {
-	_, closer, err := l.db.Get(voidedKey(seq))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("statementlog: read voided mark: %w", err)
-	}
-	closer.Close()
-	return true, nil
 }
 
 // markVoided sets the document's voided flag in place.

@@ -95,7 +95,12 @@ func (r *Reader) TryNext(ctx context.Context) (source.Event, bool, error) {
 // fill reads up to readAhead entries into buf.
 func (r *Reader) fill() error {
 	r.buf = r.buf[:0]
-	err := r.l.entries(r.after, func(e entry) (bool, error) {
+	voided, err := r.l.voidedMarks(r.after)
+	if err != nil {
+		return err
+	}
+	defer voided.close()
+	err = r.l.entries(r.after, func(e entry) (bool, error) {
 		ev := source.Event{
 			Token:       Token(e.seq),
 			ClusterTime: primitive.Timestamp{T: uint32(e.ms / 1000), I: uint32(e.seq)},
@@ -104,6 +109,10 @@ func (r *Reader) fill() error {
 		case kindStatement:
 			ev.Kind = source.KindStatementInsert
 			ev.Doc = bson.Raw(append([]byte(nil), e.payload...))
+			if voided.has(e.seq) {
+				// Voided before the pipeline read it: it never counts.
+				markVoided(ev.Doc)
+			}
 		case kindJourneyUpsert:
 			ev.Kind = source.KindJourneyUpsert
 			ev.Doc = bson.Raw(append([]byte(nil), e.payload...))
