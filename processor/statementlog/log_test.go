@@ -91,7 +91,7 @@ func TestOrderByConstruction(t *testing.T) {
 	if int64(len(docs)) != l.nstored.Load() || len(docs) < 100 {
 		t.Fatalf("scanned %d, count %d", len(docs), l.nstored.Load())
 	}
-	r, err := l.Open(ctx, Token(0))
+	r, err := l.Open(ctx, Token(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestReaderTokens(t *testing.T) {
 	l := openLog(t, t.TempDir())
 	ctx := context.Background()
 	lungoToken, _ := bson.Marshal(bson.D{{Key: "_data", Value: "x"}})
-	for _, tok := range []bson.Raw{Token(5), lungoToken} {
+	for _, tok := range []bson.Raw{Token(5, 0), lungoToken} {
 		if _, err := l.Open(ctx, tok); !errors.Is(err, source.ErrHistoryLost) {
 			t.Errorf("token %s: %v, want history lost", tok, err)
 		}
@@ -229,15 +229,20 @@ func TestReaderTokens(t *testing.T) {
 	if _, err := l.Ingest(ctx, org, store, []byte(stmt("", 1))); err != nil {
 		t.Fatal(err)
 	}
+	var done2 source.Event
 	select {
 	case ev := <-done:
+		done2 = ev
 		if seq, _ := ev.Token.Lookup("seq").Int64OK(); seq != 1 {
 			t.Fatalf("token %s", ev.Token)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Next did not wake up on a write")
 	}
-	r2, err := l.Open(ctx, Token(1))
+	if _, err := l.Open(ctx, Token(1, 12345)); !errors.Is(err, source.ErrHistoryLost) {
+		t.Errorf("a token of another entry at the same position: %v, want history lost", err)
+	}
+	r2, err := l.Open(ctx, done2.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +288,7 @@ func TestJourneyStore(t *testing.T) {
 		t.Fatalf("delete: %v %v", ok, err)
 	}
 	// The stream: insert, update (not the status), delete.
-	r, _ := l.Open(ctx, Token(0))
+	r, _ := l.Open(ctx, Token(0, 0))
 	var kinds []source.Kind
 	for {
 		ev, ok, err := r.TryNext(ctx)

@@ -32,6 +32,23 @@ func (l *Log) entryDoc(seq uint64) (bson.Raw, error) {
 	return bson.Raw(append([]byte(nil), v[entryHeader:]...)), nil
 }
 
+// entryTime returns the time of entry seq (-1 when there is none).
+func (l *Log) entryTime(seq uint64) (int64, error) {
+	v, closer, err := l.db.Get(entryKey(seq))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("statementlog: read: %w", err)
+	}
+	defer closer.Close()
+	e, err := decodeEntry(entryKey(seq), v)
+	if err != nil {
+		return 0, err
+	}
+	return e.ms, nil
+}
+
 // entry is one decoded log entry; its slices alias the iterator's memory.
 type entry struct {
 	seq     uint64

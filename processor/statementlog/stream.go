@@ -29,15 +29,18 @@ type Reader struct {
 	events atomic.Uint64
 }
 
-// Token returns the resume token of position seq.
-func Token(seq uint64) bson.Raw {
-	return bson.Raw(bsoncore.NewDocumentBuilder().AppendInt64("seq", int64(seq)).Build())
+// Token returns the resume token of position seq, the entry written at
+// time ms (Unix milliseconds; 0 for seq 0). The time tells the entry apart
+// from another one at the same seq in a log that was replaced (restored
+// from an older copy and written to since).
+func Token(seq uint64, ms int64) bson.Raw {
+	return bson.Raw(bsoncore.NewDocumentBuilder().AppendInt64("seq", int64(seq)).AppendInt64("t", ms).Build())
 }
 
 // Open returns a Reader that starts after the position resumeAfter (a
 // Token), or at the log's end when it is nil. A token that is not the
-// log's, or names a position beyond its end (the log was replaced), is an
-// error wrapping source.ErrHistoryLost.
+// log's, or names an entry the log does not hold (the log was replaced),
+// is an error wrapping source.ErrHistoryLost.
 func (l *Log) Open(ctx context.Context, resumeAfter bson.Raw) (*Reader, error) {
 	if err := l.Ping(); err != nil {
 		return nil, err
@@ -45,11 +48,21 @@ func (l *Log) Open(ctx context.Context, resumeAfter bson.Raw) (*Reader, error) {
 	r := &Reader{l: l, after: l.last.Load()}
 	if resumeAfter != nil {
 		v, ok := resumeAfter.Lookup("seq").Int64OK()
-		if !ok || v < 0 {
+		ms, ok2 := resumeAfter.Lookup("t").Int64OK()
+		if !ok || !ok2 || v < 0 {
 			return nil, fmt.Errorf("statementlog: resume token %s is not a log position: %w", resumeAfter, source.ErrHistoryLost)
 		}
 		if uint64(v) > r.after {
 			return nil, fmt.Errorf("statementlog: resume position %d is beyond the log's end %d: %w", v, r.after, source.ErrHistoryLost)
+		}
+		if v > 0 {
+			got, err := l.entryTime(uint64(v))
+			if err != nil {
+				return nil, err
+			}
+			if got != ms {
+				return nil, fmt.Errorf("statementlog: the log holds another entry at resume position %d (written at %d, not %d): %w", v, got, ms, source.ErrHistoryLost)
+			}
 		}
 		r.after = uint64(v)
 	}
@@ -102,7 +115,7 @@ func (r *Reader) fill() error {
 	defer voided.close()
 	err = r.l.entries(r.after, func(e entry) (bool, error) {
 		ev := source.Event{
-			Token:       Token(e.seq),
+			Token:       Token(e.seq, e.ms),
 			ClusterTime: primitive.Timestamp{T: uint32(e.ms / 1000), I: uint32(e.seq)},
 		}
 		switch e.kind {

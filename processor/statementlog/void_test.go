@@ -75,7 +75,7 @@ func TestVoidingMarks(t *testing.T) {
 	}
 	// The stream: the voided target voided, a recalculation request for
 	// the organisation's journey after the voiding, none for the other.
-	r, _ := l.Open(ctx, Token(before))
+	r, _ := l.Open(ctx, Token(before, mustTime(t, l, before)))
 	var requests int
 	for {
 		ev, ok, err := r.TryNext(ctx)
@@ -105,4 +105,13 @@ func TestVoidingMarks(t *testing.T) {
 	if requests != 1 {
 		t.Fatalf("%d recalculation requests, want 1", requests)
 	}
+}
+
+func mustTime(t *testing.T, l *Log, seq uint64) int64 {
+	t.Helper()
+	ms, err := l.entryTime(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
 }
