@@ -174,8 +174,9 @@ func TestCrashRecovery(t *testing.T) {
 	}
 }
 
-// copyLRS copies the embedded LRS store (everything but the state store)
-// of one data directory into another.
+// copyLRS copies the embedded LRS (the statement log and the files beside
+// it, not the state store) of one data directory into another. The daemon
+// of from must be stopped: a Pebble directory is copied at rest.
 func copyLRS(t *testing.T, from, to string) {
 	t.Helper()
 	if err := os.MkdirAll(to, 0o755); err != nil {

@@ -91,6 +91,7 @@ func TestRecalculationEquivalence(t *testing.T) {
 			t.Fatalf("journey %s has no progress at all", id)
 		}
 	}
+	d.stop() // the log is copied at rest
 	compareProgress(t, got, freshReplay(t, dir, ids, sentinelID))
 }
 
@@ -154,6 +155,7 @@ func TestHistoryLost(t *testing.T) {
 		waitRecalculated(t, d, id)
 		got[id] = d.progress(id)
 	}
+	d.stop() // the log is copied at rest
 	compareProgress(t, got, freshReplay(t, dir, ids, sentinelID))
 	if !containsLog(d, "history lost") {
 		t.Errorf("the daemon did not report a lost history:\n%s", d.log)

@@ -217,6 +217,13 @@ func TestReaderTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Opened at the end: the position is announced once.
+	if ev, ok, err := r.TryNext(ctx); err != nil || !ok || ev.Kind != source.KindCheckpoint {
+		t.Fatalf("first event at the end: %v %v %v, want a checkpoint", ev.Kind, ok, err)
+	}
+	if _, ok, _ := r.TryNext(ctx); ok {
+		t.Fatal("a second event at the end")
+	}
 	done := make(chan source.Event)
 	go func() {
 		ev, err := r.Next(ctx)

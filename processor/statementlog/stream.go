@@ -24,7 +24,13 @@ const readAhead = 256
 type Reader struct {
 	l      *Log
 	after  uint64 // the seq of the last entry read
-	buf    []source.Event
+	// announce is set while the reader's position has not been handed
+	// out in a token (it was opened at the end): the first time it finds
+	// nothing to read, it returns a source.KindCheckpoint event with it,
+	// so that the pipeline commits what it did at the open (a
+	// recalculation of every journey) without waiting for traffic.
+	announce bool
+	buf      []source.Event
 	closed atomic.Bool
 	events atomic.Uint64
 }
@@ -45,7 +51,7 @@ func (l *Log) Open(ctx context.Context, resumeAfter bson.Raw) (*Reader, error) {
 	if err := l.Ping(); err != nil {
 		return nil, err
 	}
-	r := &Reader{l: l, after: l.last.Load()}
+	r := &Reader{l: l, after: l.last.Load(), announce: resumeAfter == nil}
 	if resumeAfter != nil {
 		v, ok := resumeAfter.Lookup("seq").Int64OK()
 		ms, ok2 := resumeAfter.Lookup("t").Int64OK()
@@ -95,14 +101,32 @@ func (r *Reader) TryNext(ctx context.Context) (source.Event, bool, error) {
 			return source.Event{}, false, err
 		}
 		if len(r.buf) == 0 {
-			return source.Event{}, false, nil
+			return r.checkpoint()
 		}
 	}
+	r.announce = false
 	ev := r.buf[0]
 	r.buf[0] = source.Event{}
 	r.buf = r.buf[1:]
 	r.events.Add(1)
 	return ev, true, nil
+}
+
+// checkpoint returns the KindCheckpoint event of the reader's position
+// when it is still to be announced.
+func (r *Reader) checkpoint() (source.Event, bool, error) {
+	if !r.announce {
+		return source.Event{}, false, nil
+	}
+	r.announce = false
+	ms := int64(0)
+	if r.after > 0 {
+		var err error
+		if ms, err = r.l.entryTime(r.after); err != nil {
+			return source.Event{}, false, err
+		}
+	}
+	return source.Event{Kind: source.KindCheckpoint, Token: Token(r.after, ms)}, true, nil
 }
 
 // fill reads up to readAhead entries into buf.
