@@ -19,7 +19,7 @@ func TestXAPIDataRules(t *testing.T) {
 	with := func(parts ...string) string { return "{" + strings.Join(parts, ",") + "}" }
 	cases := []struct {
 		section, rule, body string
-		fields             []string
+		fields              []string
 	}{
 		{"2.2", "actor, verb and object are required", `{}`, []string{"actor", "verb", "object"}},
 		{"2.2", "null values are rejected", with(actor, verb, obj, `"context":{"platform":null}`), []string{"context.platform"}},

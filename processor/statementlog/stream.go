@@ -22,8 +22,8 @@ const readAhead = 256
 // the position after it. Next, TryNext and Close are for one goroutine;
 // Ready and Stats are safe for concurrent use.
 type Reader struct {
-	l      *Log
-	after  uint64 // the seq of the last entry read
+	l     *Log
+	after uint64 // the seq of the last entry read
 	// announce is set while the reader's position has not been handed
 	// out in a token (it was opened at the end): the first time it finds
 	// nothing to read, it returns a source.KindCheckpoint event with it,
@@ -31,8 +31,8 @@ type Reader struct {
 	// recalculation of every journey) without waiting for traffic.
 	announce bool
 	buf      []source.Event
-	closed atomic.Bool
-	events atomic.Uint64
+	closed   atomic.Bool
+	events   atomic.Uint64
 }
 
 // Token returns the resume token of position seq, the entry written at
