@@ -10,6 +10,7 @@ import (
 
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/journeys/journeys/processor/lrs"
 	"github.com/journeys/journeys/processor/outbox"
@@ -36,6 +37,10 @@ type PipelineConfig struct {
 	// ServerSideFilter sends the change stream's $match to the server; only
 	// for a real MongoDB (lungo refuses pipelines).
 	ServerSideFilter bool
+	// FullDocument and SplitLargeEvents are the change stream's options
+	// for what the MongoDB deployment supports (see source.Config).
+	FullDocument     options.FullDocument
+	SplitLargeEvents bool
 	// BatchSize bounds the statements applied per commit (default 1000).
 	// Commits also happen whenever the stream has nothing more buffered,
 	// so latency stays low when traffic is light (group commit).

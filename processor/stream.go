@@ -70,6 +70,8 @@ func (cfg *PipelineConfig) fillFromDB() {
 			Statements:       cfg.Statements,
 			Journeys:         cfg.Journeys,
 			ServerSideFilter: cfg.ServerSideFilter,
+			FullDocument:     cfg.FullDocument,
+			SplitLargeEvents: cfg.SplitLargeEvents,
 			Logger:           cfg.Logger,
 		})
 	}

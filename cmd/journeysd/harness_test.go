@@ -68,6 +68,13 @@ func startProc(t testing.TB, dataDir string, extra ...string) *proc {
 
 func (p *proc) start() {
 	p.t.Helper()
+	p.launch()
+	p.waitReady(30 * time.Second)
+}
+
+// launch starts the daemon without waiting for it to be ready.
+func (p *proc) launch() {
+	p.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		p.t.Fatal(err)
@@ -93,7 +100,6 @@ func (p *proc) start() {
 	}
 	p.exited = make(chan struct{})
 	go func() { p.cmd.Wait(); close(p.exited) }()
-	p.waitReady(30 * time.Second)
 }
 
 func (p *proc) waitReady(limit time.Duration) {

@@ -46,6 +46,7 @@ type serveConfig struct {
 	CallbackAllowPrivate bool
 	CallbackAllow        string
 
+	NoIndexBuild   bool
 	BatchSize      int
 	ShutdownBudget time.Duration
 	LogLevel       string
@@ -67,6 +68,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackSigningKey, "callback-signing-secret", "", "Standard Webhooks signing secret (whsec_<base64>); empty sends no signature")
 	fs.BoolVar(&c.CallbackAllowPrivate, "callback-allow-private", false, "allow callbacks to loopback, private and link-local addresses")
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
+	fs.BoolVar(&c.NoIndexBuild, "no-index-build", false, "never build the statements index on MongoDB: wait (not ready) until an operator has built it out of band")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -142,7 +144,9 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if err != nil {
 		return nil, err
 	}
-	if d.pipeline, err = processor.NewPipeline(d.pipelineConfig()); err != nil {
+	pc := d.pipelineConfig()
+	d.mongoStreamOptions(&pc)
+	if d.pipeline, err = processor.NewPipeline(pc); err != nil {
 		return nil, err
 	}
 	d.metrics = ops.NewMetrics(ops.Sources{
@@ -193,7 +197,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
-	d.goRun("pipeline", func() error { return d.pipeline.Run(runCtx) })
+	d.goRun("pipeline", func() error { return d.runPipeline(runCtx) })
 	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
 	d.goRun("http", func() error {
 		if err := d.srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -256,6 +260,11 @@ func (d *daemon) ready(ctx context.Context) error {
 	}
 	if err := d.pingLRS(ctx); err != nil {
 		return fmt.Errorf("LRS database: %w", err)
+	}
+	if d.lrs != nil {
+		if err := d.lrs.IndexesReady(); err != nil {
+			return err // its text up to the first colon says what is awaited
+		}
 	}
 	return d.pipeline.Ready()
 }

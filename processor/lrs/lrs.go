@@ -16,7 +16,6 @@ import (
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
 )
 
@@ -58,6 +57,11 @@ type LRS struct {
 	Embedded bool
 	// Config is the configuration in effect, defaults filled in.
 	Config
+	// Mongo is what the startup checks learnt about MongoDB (zero on the
+	// embedded engine).
+	Mongo MongoInfo
+
+	indexes indexState // see BuildIndexes
 
 	engine *lungo.Engine // nil for MongoDB
 	// ingest is the writer lock of Ingest (see write): one group of
@@ -69,10 +73,11 @@ type LRS struct {
 	queue   []*pendingWrite
 }
 
-// Open connects to the database cfg names and creates the indexes the
-// daemon relies on: statements {organisation, stored, _id}, the order
-// recalculation scans in, and journeys {organisation}. On MongoDB an index
-// that already exists under another name is accepted.
+// Open connects to the database cfg names. The embedded engine gets the
+// indexes the daemon relies on at once: statements {organisation, stored,
+// _id}, the order recalculation scans in, and journeys {organisation}.
+// MongoDB is checked first (CheckMongo: a replica set of 4.2 or later, the
+// user's privileges), and its indexes are left to BuildIndexes.
 func Open(ctx context.Context, cfg Config) (*LRS, error) {
 	cfg = cfg.withDefaults()
 	l := &LRS{Config: cfg, Embedded: cfg.URI == ""}
@@ -99,11 +104,11 @@ func Open(ctx context.Context, cfg Config) (*LRS, error) {
 		}
 		l.Client, l.engine = client, engine
 	} else {
-		client, err := lungo.Connect(ctx, options.Client().ApplyURI(cfg.URI))
-		if err != nil {
-			return nil, fmt.Errorf("lrs: connect to MongoDB: %w", err)
+		// Checked and opened in mongo_open.go; indexes: BuildIndexes.
+		if err := l.openMongo(ctx); err != nil {
+			return nil, err
 		}
-		l.Client = client
+		return l, nil
 	}
 	l.DB = l.Client.Database(cfg.Database)
 	if err := l.createIndexes(ctx); err != nil {
