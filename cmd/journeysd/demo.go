@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-// runDemo runs the daemon on an embedded store in a temporary directory,
+// runDemo runs the daemon on the embedded statement log in a temporary directory,
 // creates the seed's sample journey and a repeatable unordered one, sends
 // realistic xAPI traffic for a class of learners through the statements
 // API, and prints the callbacks a local endpoint receives, then a summary.
