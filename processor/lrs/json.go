@@ -23,7 +23,7 @@ import (
 // extensions)"); inside extensions nulls are dropped, as Learning Locker's
 // removeNulls step does.
 type jsonReader struct {
-	dec *json.Decoder
+	dec *lexer
 	// index and path locate the value being read, for FieldErrors.
 	index int
 	path  []string
@@ -36,14 +36,13 @@ type jsonReader struct {
 // the FieldErrors conversion found (duplicate keys, NUL in keys, numbers
 // out of range). A body that is not JSON yields a *journey.SyntaxError.
 func parseBody(data []byte) ([]bsoncore.Value, []FieldError, error) {
-	// A first pass finds syntax errors with encoding/json's offsets (the
-	// Decoder's token offsets are not comparable), trailing data included;
-	// the token pass below then only sees valid JSON.
-	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
-		return nil, nil, syntaxError(data, err)
+	// A first pass finds syntax errors, trailing data included, and
+	// encoding/json's offset for them; the token pass below then only sees
+	// valid JSON.
+	if !json.Valid(data) {
+		return nil, nil, syntaxError(data, json.Unmarshal(data, new(json.RawMessage)))
 	}
-	r := &jsonReader{dec: json.NewDecoder(bytes.NewReader(data))}
-	r.dec.UseNumber()
+	r := &jsonReader{dec: &lexer{data: data}}
 	tok, err := r.token()
 	if err != nil {
 		return nil, nil, err
