@@ -9,21 +9,40 @@
 // # Format and keys
 //
 // Every entry has a sequence number, 1, 2, 3…, which is its position: a
-// Reader's resume token is the BSON document {seq: <int64>} of the last
-// entry it returned. Keys (big-endian numbers, so byte order is numeric
+// Reader's resume token is the BSON document {seq: <int64>, t: <int64>} of
+// the last entry it returned, t being that entry's time, so that another
+// entry at the same seq (a log restored from an older copy and written to
+// since) is told apart. Keys (big-endian numbers, so byte order is numeric
 // order):
 //
 //	e <seq:8>                    entry: kind:1 | time ms:8 | payload
-//	i <lrs_id:12> <statement id> seq:8 | content digest:32 (id index)
+//	i <lrs_id:12> <statement id> seq:8 | content digest:32 | flags:1 (id index)
 //	v <seq:8>                    the seq of the voiding statement (voided marks)
+//	w <lrs_id:12> <statement id> a voiding statement's target not stored yet
 //	j <journey _id:12>           the journey document as it is now
-//	m count | m stored           statements stored; largest stored time
+//	m c | m s                    statements stored; largest stored time
+//
+// The content digest (lrs.Prepared.Content) tells a repost of the same
+// statement (a success that stores nothing) from another statement with
+// the same id (a conflict, 409).
 //
 // Entry kinds: 'S' a statement document in Learning Locker's shape (raw
 // BSON, as a change stream would deliver it); 'J' a journey document after
 // an insert or update; 'D' a journey deleted (payload: its _id). The 'j'
 // keyspace holds the current journeys so that the API reads them without
 // replaying the log; each change writes both, in one batch.
+//
+// # Voiding
+//
+// A voiding statement (xAPI Data §2.3.2) marks its target's entry voided
+// (the 'v' keyspace), or, when the target is not stored yet, leaves a
+// pending mark that the target takes when it arrives. A voiding statement
+// is never voided. Entries are never rewritten: the scan and the reader
+// deliver a marked statement with voided: true, so it is not eligible. A
+// statement the pipeline may already have counted is taken out by
+// recalculation: the voiding write also appends, for every active journey
+// of the statement's organisation, a journey change that requests a
+// recalculation (as the API's recalculate does), in the same batch.
 //
 // # Order by construction
 //
@@ -63,7 +82,17 @@
 //
 // Entries are never removed: the log is the statement store, and a
 // recalculation scans it. So a valid position cannot fall out of the log;
-// history is lost only for a position the log never issued.
+// history is lost only for a position the log does not hold (beyond its
+// end, or another entry at that seq). A reader opened at the end (a fresh
+// start, or after a lost history) announces its position once with a
+// source.KindCheckpoint event, so that the pipeline commits the
+// recalculation it ran at the open without waiting for traffic.
+//
+// # Import
+//
+// Import appends statement documents of an old embedded store (lungo's
+// lrs.bson) as they are, in their (stored, _id) order; statements stored
+// later are stamped after the last imported one.
 //
 // # Memory
 //
