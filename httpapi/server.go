@@ -47,6 +47,9 @@ type Config struct {
 	// and whether it is voided, or lrs.ErrNotFound; it serves GET and
 	// must be set with Ingest (which also serves PUT).
 	Statement func(ctx context.Context, p Principal, id string) (bson.Raw, bool, error)
+	// Statements reads recent statements for the condition tester; nil
+	// leaves POST /api/v2/journey/conditions/test unrouted.
+	Statements Statements
 	// Ready reports readiness for /readyz; nil is always ready.
 	Ready func(ctx context.Context) error
 	// Metrics is served at /metrics when non-nil.
@@ -85,6 +88,9 @@ type server struct {
 	now      func() time.Time
 	routes   []route
 	openapi  []byte
+	// params are the query parameters each route accepts: those its
+	// operation documents in openapi.
+	params queryParams
 }
 
 // New returns the API handler for cfg.
@@ -135,7 +141,10 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	s.openapi = doc
-	return s.newRouter(), nil
+	if s.params, err = documentedQueryParams(doc); err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	return newCanonicalPaths(s.newRouter(), s.routes), nil
 }
 
 // newRouter registers the route table on an httprouter.
@@ -147,7 +156,11 @@ func (s *server) newRouter() *httprouter.Router {
 		if rt.alias {
 			continue // served by the route sharing its pattern
 		}
-		r.Handle(rt.method, rt.pattern, s.handle(rt))
+		pattern := rt.pattern
+		if rt.routed != "" {
+			pattern = rt.routed
+		}
+		r.Handle(rt.method, pattern, s.handle(rt))
 	}
 	r.NotFound = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.writeError(w, req, errNotFound("no such route"))
@@ -179,6 +192,10 @@ func (s *server) handle(rt route) httprouter.Handle {
 				return
 			}
 			rq.p = p
+		}
+		if err := s.params.check(rt, r); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
 		if err := rt.h(w, r, rq); err != nil {
 			s.writeError(w, r, err)

@@ -241,6 +241,7 @@ func (d *daemon) apiConfig() httpapi.Config {
 	}
 	if d.statements != nil {
 		c.JourneyStore = d.statements
+		c.Statements = d.statements
 		c.Ingest = func(ctx context.Context, p httpapi.Principal, body []byte) ([]string, error) {
 			return d.statements.Ingest(ctx, p.Organisation, p.Store, body)
 		}
@@ -250,6 +251,7 @@ func (d *daemon) apiConfig() httpapi.Config {
 	} else {
 		c.DB = d.lrs.DB
 		c.Journeys, c.Clients = d.lrs.Config.Journeys, d.lrs.Config.Clients
+		c.Statements = d.lrs
 	}
 	return c
 }

@@ -348,3 +348,29 @@ func TestScanAfterAndSources(t *testing.T) {
 		t.Fatalf("fn's error: %v after %d", err, n)
 	}
 }
+
+func TestRecent(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	ctx := context.Background()
+	other := primitive.ObjectID{0xa2}
+	for i := range 6 {
+		o := org
+		if i%3 == 2 {
+			o = other
+		}
+		if _, err := l.Ingest(ctx, o, store, []byte(stmt(uuid(i), i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	err := l.Recent(ctx, org, 3, func(doc bson.Raw) error {
+		got = append(got, doc.Lookup("statement", "id").StringValue())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{uuid(4), uuid(3), uuid(1)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("recent %v, want %v (newest first, organisation only)", got, want)
+	}
+}
