@@ -152,7 +152,9 @@ func withStatementID(body []byte, id string) ([]byte, error) {
 // getStatement serves GET /data/xAPI/statements?statementId= (a statement
 // that is not voided) or ?voidedStatementId= (one that is), as xAPI 1.0.3
 // Communication §2.1.3 says; 404 otherwise. Statement lists (queries) are
-// not served: this resource is a forwarding target, not a reporting LRS.
+// not served: this resource is a forwarding target, not a reporting LRS
+// (their parameters are refused like any undocumented one). format and
+// attachments are accepted: the statement is returned as stored.
 func (s *server) getStatement(w http.ResponseWriter, r *http.Request, rq *request) error {
 	if err := xapiRequest(w, r); err != nil {
 		return err
@@ -164,13 +166,6 @@ func (s *server) getStatement(w http.ResponseWriter, r *http.Request, rq *reques
 			return errBadRequest("voidedStatementId", "cannot be combined with statementId")
 		}
 		id, wantVoided, param = v, true, "voidedStatementId"
-	}
-	for k := range q {
-		switch k {
-		case "statementId", "voidedStatementId", "format", "attachments":
-		default:
-			return errBadRequest(k, "statement queries are not supported: ask for one statement by statementId or voidedStatementId")
-		}
 	}
 	if id == "" {
 		return errBadRequest("statementId", "required: statement queries are not supported")
