@@ -3,7 +3,7 @@
 // (/api/v2/journey) and a cursor-paginated connection API
 // (/api/connection/journey), read-only journey progress from the state
 // store, recalculation requests, funnels, callback deliveries, and, on the
-// embedded store, xAPI statement intake.
+// embedded statement log, the xAPI statement resource.
 //
 // # Writes go through the journeys collection
 //

@@ -72,7 +72,10 @@ func (s *server) routeTable() []route {
 		rs = append(rs, route{method: http.MethodPost, pattern: "/api/v2/journey/conditions/test", routed: "/api/v2/journey/:id/test", access: accessWrite, h: s.testConditions})
 	}
 	if s.cfg.Ingest != nil {
-		rs = append(rs, route{method: http.MethodPost, pattern: "/data/xAPI/statements", access: accessIngest, h: s.ingest})
+		rs = append(rs,
+			route{method: http.MethodPost, pattern: "/data/xAPI/statements", access: accessIngest, h: s.ingest},
+			route{method: http.MethodPut, pattern: "/data/xAPI/statements", access: accessIngest, h: s.putStatement},
+			route{method: http.MethodGet, pattern: "/data/xAPI/statements", access: accessIngest, h: s.getStatement})
 	}
 	if s.cfg.Metrics != nil {
 		rs = append(rs, route{method: http.MethodGet, pattern: "/metrics", access: accessPublic, h: s.metrics})

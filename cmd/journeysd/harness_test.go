@@ -49,7 +49,7 @@ const (
 
 // proc is a journeysd subprocess.
 type proc struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	addr    string
 	extra   []string
@@ -60,7 +60,7 @@ type proc struct {
 
 // startProc starts journeysd serve on dataDir, on a fresh loopback port,
 // and waits until it is ready.
-func startProc(t *testing.T, dataDir string, extra ...string) *proc {
+func startProc(t testing.TB, dataDir string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, dataDir: dataDir, extra: extra}
 	p.start()
@@ -161,6 +161,9 @@ func (p *proc) do(method, path string, body any, out any) (int, error) {
 		return 0, err
 	}
 	req.SetBasicAuth(testAdminKey, testAdminSecret)
+	if strings.HasPrefix(path, "/data/xAPI/") {
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

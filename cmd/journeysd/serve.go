@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/journeys/journeys/httpapi"
@@ -24,7 +25,7 @@ import (
 	"github.com/journeys/journeys/processor/dispatch"
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/lrs"
-	"github.com/journeys/journeys/processor/outbox"
+	"github.com/journeys/journeys/processor/statementlog"
 	"github.com/journeys/journeys/state"
 )
 
@@ -48,7 +49,6 @@ type serveConfig struct {
 
 	NoIndexBuild   bool
 	BatchSize      int
-	OplogSize      int
 	ShutdownBudget time.Duration
 	LogLevel       string
 	LogFormat      string
@@ -57,9 +57,9 @@ type serveConfig struct {
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB URI of the LRS database (a replica set); empty runs on an embedded store in --data-dir")
+	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB URI of the LRS database (a replica set); empty runs on the embedded statement log in --data-dir")
 	fs.StringVar(&c.MongoDB, "mongo-db", "learninglocker_v2", "LRS database name")
-	fs.StringVar(&c.DataDir, "data-dir", "data", "directory for the state store (and the embedded LRS store)")
+	fs.StringVar(&c.DataDir, "data-dir", "data", "directory for the state store (and the embedded statement log)")
 	fs.StringVar(&c.Listen, "listen", defaultListen, "address of the HTTP API")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "separate address for /metrics (empty: served on --listen)")
 	fs.StringVar(&c.AdminKey, "admin-key", "", "static admin API key (empty: generated once and kept in --data-dir)")
@@ -73,7 +73,6 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
 	fs.BoolVar(&c.NoIndexBuild, "no-index-build", false, "never build the statements index on MongoDB: wait (not ready) until an operator has built it out of band")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
-	fs.IntVar(&c.OplogSize, "embedded-oplog-size", 0, "change events the embedded store keeps (0: its default); a reader further behind recalculates")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal)")
@@ -102,17 +101,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // daemon is a running journeysd: state store, LRS, pipeline, dispatcher
 // and HTTP servers.
 type daemon struct {
-	log      *slog.Logger
-	cfg      serveConfig
-	store    *state.Store
-	lrs      *lrs.LRS
-	pipeline *processor.Pipeline
-	disp     *dispatch.Dispatcher
-	metrics  *ops.Metrics
-	metSrv   *http.Server
-	admin    adminCredential
-	ln       net.Listener
-	srv      *http.Server
+	log        *slog.Logger
+	cfg        serveConfig
+	store      *state.Store
+	lrs        *lrs.LRS          // the MongoDB LRS; nil on the embedded log
+	statements *statementlog.Log // the embedded LRS; nil on MongoDB
+	pipeline   *processor.Pipeline
+	disp       *dispatch.Dispatcher
+	metrics    *ops.Metrics
+	metSrv     *http.Server
+	admin      adminCredential
+	ln         net.Listener
+	srv        *http.Server
 
 	limitStats journey.LimitStats
 
@@ -143,7 +143,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		}
 		return nil, err
 	}
-	if d.lrs, err = lrs.Open(ctx, lrs.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.MongoDB, MaxOplogSize: cfg.OplogSize}); err != nil {
+	if err := d.openLRS(ctx); err != nil {
 		return nil, err
 	}
 	if d.admin, err = loadAdmin(cfg); err != nil {
@@ -153,18 +153,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if err != nil {
 		return nil, err
 	}
-	pc := processor.PipelineConfig{
-		Store:            d.store,
-		DB:               d.lrs.DB,
-		Statements:       d.lrs.Config.Statements,
-		Journeys:         d.lrs.Config.Journeys,
-		ServerSideFilter: !d.lrs.Embedded,
-		BatchSize:        cfg.BatchSize,
-		// d.disp is created below: the dispatcher registers its metrics
-		// on the registry that needs the pipeline's statistics.
-		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
-		Logger:    log.With("component", "pipeline"),
-	}
+	pc := d.pipelineConfig()
 	d.mongoStreamOptions(&pc)
 	if d.pipeline, err = processor.NewPipeline(pc); err != nil {
 		return nil, err
@@ -248,15 +237,11 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 
 func (d *daemon) apiConfig() httpapi.Config {
 	c := httpapi.Config{
-		DB:       d.lrs.DB,
-		Journeys: d.lrs.Config.Journeys,
-		Clients:  d.lrs.Config.Clients,
-		Store:    d.store,
+		Store: d.store,
 		Admin: httpapi.Admin{
 			Key: d.admin.Key, Secret: d.admin.Secret,
 			Organisation: d.admin.Organisation, Store: d.admin.Store,
 		},
-		Statements: d.lrs,
 		Ready:      d.ready,
 		Metrics:    d.metrics.Handler(),
 		Deliveries: d.disp,
@@ -270,10 +255,19 @@ func (d *daemon) apiConfig() httpapi.Config {
 	if d.cfg.MetricsListen != "" {
 		c.Metrics = nil // served on its own listener
 	}
-	if d.lrs.Embedded {
+	if d.statements != nil {
+		c.JourneyStore = d.statements
+		c.Statements = d.statements
 		c.Ingest = func(ctx context.Context, p httpapi.Principal, body []byte) ([]string, error) {
-			return d.lrs.Ingest(ctx, p.Organisation, p.Store, body)
+			return d.statements.Ingest(ctx, p.Organisation, p.Store, body)
 		}
+		c.Statement = func(ctx context.Context, p httpapi.Principal, id string) (bson.Raw, bool, error) {
+			return d.statements.Statement(ctx, p.Store, id)
+		}
+	} else {
+		c.DB = d.lrs.DB
+		c.Journeys, c.Clients = d.lrs.Config.Journeys, d.lrs.Config.Clients
+		c.Statements = d.lrs
 	}
 	return c
 }
@@ -282,11 +276,13 @@ func (d *daemon) ready(ctx context.Context) error {
 	if err := d.store.Healthy(); err != nil {
 		return fmt.Errorf("state store: %w", err)
 	}
-	if err := d.lrs.Ping(ctx); err != nil {
+	if err := d.pingLRS(ctx); err != nil {
 		return fmt.Errorf("LRS database: %w", err)
 	}
-	if err := d.lrs.IndexesReady(); err != nil {
-		return err // its text up to the first colon says what is awaited
+	if d.lrs != nil {
+		if err := d.lrs.IndexesReady(); err != nil {
+			return err // its text up to the first colon says what is awaited
+		}
 	}
 	return d.pipeline.Ready()
 }
@@ -332,6 +328,11 @@ func (d *daemon) close() {
 	if d.lrs != nil {
 		if err := d.lrs.Close(context.Background()); err != nil {
 			d.log.Warn("close LRS", "err", err)
+		}
+	}
+	if d.statements != nil {
+		if err := d.statements.Close(); err != nil {
+			d.log.Warn("close statement log", "err", err)
 		}
 	}
 	if d.store != nil {
