@@ -34,23 +34,23 @@ func (s *server) recalculate(w http.ResponseWriter, r *http.Request, rq *request
 	ctx, p := r.Context(), rq.p
 	// Only an active journey is ever recalculated; marking an inactive one
 	// in progress would leave it so forever.
-	// $ne false: a document without isActive is active (SPEC §3 default).
-	filter := append(inOrg(p, id), bson.E{Key: "isActive", Value: bson.D{{Key: "$ne", Value: false}}})
+	// $ne false: a document without isActive is active (docs/design.md §3 default).
+	cond := bson.D{{Key: "isActive", Value: bson.D{{Key: "$ne", Value: false}}}}
 	now := s.nowMillis()
 	status := journey.RecalculateStatus{InProgress: true, StartedAt: &now}
-	update := bson.D{{Key: "$set", Value: bson.D{
+	set := bson.D{
 		{Key: "recalculateRequest", Value: bson.D{
 			{Key: "_id", Value: primitive.NewObjectID()},
 			{Key: "notify", Value: notify},
 			{Key: "requestedAt", Value: now},
 		}},
 		{Key: "recalculateStatus", Value: status},
-	}}}
-	res, err := s.journeys.UpdateOne(ctx, filter, update)
+	}
+	matched, err := s.journeys.UpdateJourney(ctx, p.Organisation, id, cond, set)
 	if err != nil {
 		return fmt.Errorf("%w: request recalculation of journey %s: %w", errUnavailable, id.Hex(), err)
 	}
-	if res.MatchedCount == 0 {
+	if !matched {
 		// Not active, or not there (404 for another organisation's id).
 		if _, err := s.findJourney(ctx, p, id); err != nil {
 			return err

@@ -88,7 +88,7 @@ func (e *Engine) SetDeferred(id primitive.ObjectID, deferred bool, next uint64) 
 }
 
 // RemoveJourney forgets a journey and deletes its progress in the pending
-// batch. Deliveries already queued stay queued (SPEC §7).
+// batch. Deliveries already queued stay queued (docs/design.md §7).
 func (e *Engine) RemoveJourney(id primitive.ObjectID) {
 	e.dropCached(id)
 	e.pendingBatch().DeleteJourney(id)

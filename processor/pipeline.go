@@ -22,15 +22,25 @@ import (
 type PipelineConfig struct {
 	// Store is the state store.
 	Store *state.Store
-	// DB is the LRS database; Statements and Journeys name its collections.
+	// OpenStream opens the stream of LRS changes; Scanner reads stored
+	// statements for recalculations; JourneyStore lists the journeys and
+	// records recalculation statuses. Either all three are set (the
+	// embedded statement log sets them), or DB is.
+	OpenStream   OpenStream
+	Scanner      lrs.Scanner
+	JourneyStore JourneyStore
+	// DB, when set, is a MongoDB LRS database (or lungo standing in for
+	// one in tests) that provides whichever of OpenStream, Scanner and
+	// JourneyStore are nil; Statements and Journeys name its collections.
 	DB                   lungo.IDatabase
 	Statements, Journeys string
 	// ServerSideFilter sends the change stream's $match to the server; only
 	// for a real MongoDB (lungo refuses pipelines).
 	ServerSideFilter bool
-	// Scanner reads stored statements for recalculations; nil reads the
-	// Statements collection of DB (lrs.MongoScanner).
-	Scanner lrs.Scanner
+	// ScanRate, when positive, bounds the statements per second a
+	// recalculation scan reads, to spare the LRS (and, in tests, to make a
+	// scan last).
+	ScanRate int
 	// HandoverChunk bounds the held-back live statements a recalculation
 	// applies per commit when it hands over to live processing (default
 	// 1000).
@@ -70,14 +80,13 @@ type PipelineConfig struct {
 // resume token of its last event, so a restart resumes exactly after the
 // last committed event: no statement's effect is lost or applied twice.
 type Pipeline struct {
-	cfg     PipelineConfig
-	log     *slog.Logger
-	engine  *Engine
-	scanner lrs.Scanner
-	status  *statusWriter
-	src     *source.Source
-	// live is src, for readers on other goroutines (readiness, metrics).
-	live  atomic.Pointer[source.Source]
+	cfg    PipelineConfig
+	log    *slog.Logger
+	engine *Engine
+	status *statusWriter
+	src    Stream
+	// live holds src, for readers on other goroutines (readiness, metrics).
+	live  atomic.Pointer[Stream]
 	metas map[primitive.ObjectID]*journeyMeta
 	cp    checkpoint
 
@@ -124,14 +133,15 @@ type PipelineStats struct {
 
 // NewPipeline returns a pipeline; Run starts it.
 func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
-	if cfg.Store == nil || cfg.DB == nil {
-		return nil, errors.New("pipeline: store and database are required")
-	}
 	if cfg.Statements == "" {
 		cfg.Statements = "statements"
 	}
 	if cfg.Journeys == "" {
 		cfg.Journeys = "journeys"
+	}
+	cfg.fillFromDB()
+	if cfg.Store == nil || cfg.OpenStream == nil || cfg.Scanner == nil || cfg.JourneyStore == nil {
+		return nil, errors.New("pipeline: a store and an LRS (a database, or a stream, scanner and journey store) are required")
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
@@ -149,16 +159,11 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	scanner := cfg.Scanner
-	if scanner == nil {
-		scanner = lrs.NewMongoScanner(cfg.DB, cfg.Statements)
-	}
 	return &Pipeline{
 		cfg:     cfg,
 		log:     log,
 		engine:  NewEngine(cfg.Store, Options{Logger: log, OnDurable: cfg.OnDurable}),
-		scanner: scanner,
-		status:  newStatusWriter(cfg.DB.Collection(cfg.Journeys), log),
+		status:  newStatusWriter(cfg.JourneyStore, log),
 		metas:   map[primitive.ObjectID]*journeyMeta{},
 		jobs:    map[primitive.ObjectID]*recalcJob{},
 	}, nil
@@ -174,14 +179,18 @@ func (p *Pipeline) Stats() *PipelineStats { return &p.stats }
 // before it is opened).
 func (p *Pipeline) StreamStats() source.Stats {
 	if src := p.live.Load(); src != nil {
-		return src.Stats()
+		return (*src).Stats()
 	}
 	return source.Stats{}
 }
 
-func (p *Pipeline) setSource(src *source.Source) {
+func (p *Pipeline) setSource(src Stream) {
 	p.src = src
-	p.live.Store(src)
+	if src == nil {
+		p.live.Store(nil)
+		return
+	}
+	p.live.Store(&src)
 }
 
 // Ready reports nil when the pipeline is running on a live stream.
@@ -189,7 +198,7 @@ func (p *Pipeline) Ready() error {
 	if !p.running.Load() {
 		return errors.New("pipeline not running")
 	}
-	if src := p.live.Load(); src == nil || !src.Ready() {
+	if src := p.live.Load(); src == nil || !(*src).Ready() {
 		return errors.New("change stream not connected")
 	}
 	return nil
@@ -256,6 +265,9 @@ func (p *Pipeline) run(ctx context.Context) error {
 	}()
 	stopStatus := p.status.start(ctx)
 	defer stopStatus()
+	if !fresh {
+		p.settleStatuses(ctx)
+	}
 	if err := p.open(ctx, fresh); err != nil {
 		return err
 	}
@@ -291,7 +303,7 @@ func (p *Pipeline) follow(ctx context.Context) error {
 	pctx, cancel := context.WithCancel(ctx)
 	events := make(chan streamItem, p.cfg.BatchSize)
 	pumped := make(chan struct{})
-	go func(src *source.Source) {
+	go func(src Stream) {
 		defer close(pumped)
 		for {
 			ev, err := src.Next(pctx)
@@ -418,7 +430,6 @@ func (p *Pipeline) load() (fresh bool, err error) {
 		if err := p.loadRecalculation(c); err != nil {
 			return err
 		}
-		p.settleStatus(c, m)
 		return nil
 	})
 	if err != nil {
@@ -434,7 +445,7 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 	if fresh {
 		token = nil
 	}
-	src, err := source.Open(ctx, p.sourceConfig(), token)
+	src, err := p.cfg.OpenStream(ctx, token)
 	if errors.Is(err, source.ErrHistoryLost) {
 		p.setSource(nil)
 		return p.historyLost(ctx)
@@ -458,27 +469,15 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 	return nil
 }
 
-// noteFloor records the largest stored time in the statements collection,
+// noteFloor records the largest stored time of the stored statements,
 // just after the stream was opened.
 func (p *Pipeline) noteFloor(ctx context.Context) error {
-	t, err := p.scanner.LatestStored(ctx)
+	t, err := p.cfg.Scanner.LatestStored(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("read latest stored time: %w", err)
 	}
 	p.floorStored = max(p.floorStored, t)
 	return nil
-}
-
-func (p *Pipeline) sourceConfig() source.Config {
-	return source.Config{
-		DB:               p.cfg.DB,
-		Statements:       p.cfg.Statements,
-		Journeys:         p.cfg.Journeys,
-		ServerSideFilter: p.cfg.ServerSideFilter,
-		FullDocument:     p.cfg.FullDocument,
-		SplitLargeEvents: p.cfg.SplitLargeEvents,
-		Logger:           p.log,
-	}
 }
 
 // historyLost restarts the stream at the current position and rebuilds
@@ -495,7 +494,7 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 		p.src.Close(ctx)
 		p.setSource(nil)
 	}
-	src, err := source.Open(ctx, p.sourceConfig(), nil)
+	src, err := p.cfg.OpenStream(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("reopen change stream: %w", err)
 	}

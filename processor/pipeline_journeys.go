@@ -171,21 +171,11 @@ func compileDoc(doc bson.Raw) (*journey.Compiled, error) {
 // (dropped, renamed), or, with rebuild not 0, to recalculate every active
 // one (see recalcRequest.Rebuild).
 func (p *Pipeline) reloadJourneys(ctx context.Context, rebuild int64) error {
-	cur, err := p.cfg.DB.Collection(p.cfg.Journeys).Find(ctx, bson.D{})
-	if err != nil {
-		return fmt.Errorf("list journeys: %w", err)
-	}
 	var docs []bson.Raw
-	for cur.Next(ctx) {
-		var doc bson.Raw
-		if err := cur.Decode(&doc); err != nil {
-			cur.Close(ctx)
-			return fmt.Errorf("read journey: %w", err)
-		}
+	err := p.cfg.JourneyStore.Journeys(ctx, primitive.NilObjectID, func(doc bson.Raw) error {
 		docs = append(docs, doc)
-	}
-	err = cur.Err()
-	cur.Close(ctx)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("list journeys: %w", err)
 	}

@@ -141,6 +141,8 @@ type scanPass struct {
 	done    chan struct{}
 	started time.Time
 	read    int64
+	// sent counts the statements the scan goroutine handed over (its own).
+	sent int64
 }
 
 // scanChunk is what the scan goroutine hands over: statements with their
@@ -405,7 +407,7 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 			return false
 		}
 	}
-	total, err := p.scanner.Count(ctx, q)
+	total, err := p.cfg.Scanner.Count(ctx, q)
 	if err != nil {
 		total = -1
 	}
@@ -435,17 +437,20 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 				return ctx.Err()
 			}
 			cur = scanChunk{}
+			if err := p.pace(ctx, ps); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
-	err = p.scanner.Scan(ctx, q, read)
+	err = p.cfg.Scanner.Scan(ctx, q, read)
 	if err != nil && !errors.Is(err, errPastBound) && ctx.Err() == nil && q.Filter != nil {
 		// The server refused the pushed filter (lungo lacks some
 		// operators, $regex among them): read everything from where the
 		// scan stopped, the matcher decides alone.
 		p.log.Warn("scan with pushdown failed: scanning without it", "err", err)
 		q.Filter = scanBounds(bound, nil)
-		err = p.scanner.Scan(ctx, q, read)
+		err = p.cfg.Scanner.Scan(ctx, q, read)
 	}
 	if errors.Is(err, errPastBound) {
 		err = nil
@@ -454,6 +459,24 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		return
 	}
 	send(scanChunk{end: true, err: err})
+}
+
+// pace sleeps as long as the pass is ahead of PipelineConfig.ScanRate.
+// It runs in the scan goroutine and reads only the pass's start.
+func (p *Pipeline) pace(ctx context.Context, ps *scanPass) error {
+	if p.cfg.ScanRate <= 0 {
+		return nil
+	}
+	ps.sent += scanChunkSize
+	due := ps.started.Add(time.Duration(float64(ps.sent) / float64(p.cfg.ScanRate) * float64(time.Second)))
+	if d := time.Until(due); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // applyChunk applies what the scan goroutine handed over.
@@ -546,18 +569,12 @@ func (p *Pipeline) clock() time.Time {
 // noteJobs publishes the number of running recalculations.
 func (p *Pipeline) noteJobs() { p.stats.RecalcRunning.Store(int64(len(p.jobs))) }
 
-// reportRecalculations publishes every running recalculation's progress:
-// in callback bodies and metrics at once, on the journey documents through
-// the status writer, grouped.
+// reportRecalculations publishes every running recalculation's status: in
+// callback bodies and metrics at once, on the journey documents through the
+// status writer.
 func (p *Pipeline) reportRecalculations() {
-	now := p.cfg.Now()
+	now := p.clock()
 	var remaining int64
-	type key struct {
-		total, remaining int64
-		rate             float64
-	}
-	groups := map[key]*progressGroup{}
-	var order []key
 	for _, j := range p.jobs {
 		if ps := j.pass; ps != nil {
 			if s := now.Sub(ps.started).Seconds(); s > 0 {
@@ -566,27 +583,9 @@ func (p *Pipeline) reportRecalculations() {
 		} else {
 			j.rate = 0
 		}
-		started := time.UnixMilli(j.st.StartedAt)
-		s := journey.RecalculateStatus{
-			InProgress: true, TotalCount: j.st.Total, RemainingCount: max(j.st.Total-j.st.Scanned, 0),
-			StartedAt: &started, ScanRate: j.rate,
-		}
-		p.engine.SetStatus(j.id, s)
-		k := key{s.TotalCount, s.RemainingCount, s.ScanRate}
-		g := groups[k]
-		if g == nil {
-			g = &progressGroup{total: k.total, remaining: k.remaining, rate: k.rate}
-			groups[k] = g
-			order = append(order, k)
-		}
-		g.ids = append(g.ids, j.id)
-		remaining += s.RemainingCount
+		p.reportStatus(j, now)
+		remaining += max(j.st.Total-j.st.Scanned, 0)
 	}
-	out := make([]progressGroup, 0, len(order))
-	for _, k := range order {
-		out = append(out, *groups[k])
-	}
-	p.status.setProgress(out)
 	p.stats.RecalcRemaining.Store(remaining)
 }
 

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
@@ -14,63 +13,31 @@ import (
 
 // statusWriter records recalculations' statuses on their journey documents
 // (recalculateStatus), for the API, from a goroutine of its own so that the
-// pipeline never waits on the LRS database for them. Only the latest status
-// of each journey is written; the writes are best effort (the status is
+// pipeline never waits on the LRS for them. Only the latest status of each
+// journey is written; the writes are best effort (the status is
 // informational, and the change event each causes is recognised as not
-// changing the journey, see actDocOnly). The progress of the journeys that
-// share a scan pass is written with one updateMany per distinct value, so
-// that 1,000 journeys recalculating together cost one write a second, not
-// 1,000.
+// changing the journey, see actDocOnly). Journeys with the same status —
+// those that started in one turn of the pipeline and share a scan pass —
+// are written together when the store can (StatusesSetter), so that 1,000
+// journeys recalculating together cost one write a second, not 1,000.
 type statusWriter struct {
-	coll lungo.ICollection
-	log  *slog.Logger
+	store JourneyStore
+	log   *slog.Logger
 
-	mu       sync.Mutex
-	latest   map[primitive.ObjectID]journey.RecalculateStatus
-	progress []progressGroup
-	wake     chan struct{}
+	mu     sync.Mutex
+	latest map[primitive.ObjectID]journey.RecalculateStatus
+	wake   chan struct{}
 }
 
-// progressGroup is the running-scan progress of journeys whose counts are
-// equal.
-type progressGroup struct {
-	ids              []primitive.ObjectID
-	total, remaining int64
-	rate             float64
-}
-
-func newStatusWriter(coll lungo.ICollection, log *slog.Logger) *statusWriter {
-	return &statusWriter{coll: coll, log: log, latest: map[primitive.ObjectID]journey.RecalculateStatus{}, wake: make(chan struct{}, 1)}
+func newStatusWriter(store JourneyStore, log *slog.Logger) *statusWriter {
+	return &statusWriter{store: store, log: log, latest: map[primitive.ObjectID]journey.RecalculateStatus{}, wake: make(chan struct{}, 1)}
 }
 
 // set queues s as journey id's status, replacing one not written yet.
 func (w *statusWriter) set(id primitive.ObjectID, s journey.RecalculateStatus) {
 	w.mu.Lock()
 	w.latest[id] = s
-	// A progress update queued before must not overwrite s.
-	for i := range w.progress {
-		g := &w.progress[i]
-		for k, gid := range g.ids {
-			if gid == id {
-				g.ids = append(g.ids[:k:k], g.ids[k+1:]...)
-				break
-			}
-		}
-	}
 	w.mu.Unlock()
-	w.poke()
-}
-
-// setProgress queues the progress of the running scans, replacing the
-// progress queued before.
-func (w *statusWriter) setProgress(groups []progressGroup) {
-	w.mu.Lock()
-	w.progress = groups
-	w.mu.Unlock()
-	w.poke()
-}
-
-func (w *statusWriter) poke() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -102,31 +69,18 @@ func (w *statusWriter) start(ctx context.Context) (stop func()) {
 
 func (w *statusWriter) flush(ctx context.Context) {
 	w.mu.Lock()
-	batch, groups := w.latest, w.progress
-	w.latest, w.progress = map[primitive.ObjectID]journey.RecalculateStatus{}, nil
+	batch := w.latest
+	w.latest = map[primitive.ObjectID]journey.RecalculateStatus{}
 	w.mu.Unlock()
-	for _, g := range groups {
-		if len(g.ids) == 0 {
-			continue
-		}
-		_, err := w.coll.UpdateMany(ctx,
-			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: g.ids}}}},
-			bson.D{{Key: "$set", Value: bson.D{
-				{Key: "recalculateStatus.inProgress", Value: true},
-				{Key: "recalculateStatus.totalCount", Value: g.total},
-				{Key: "recalculateStatus.remainingCount", Value: g.remaining},
-				{Key: "recalculateStatus.scanRate", Value: g.rate},
-			}}})
-		if err != nil && ctx.Err() == nil {
-			w.log.Warn("cannot write recalculation progress", "journeys", len(g.ids), "err", err)
-		}
-	}
-	// Journeys started or finished together share their status: one
-	// updateMany per distinct status.
+	many, _ := w.store.(StatusesSetter)
 	same := map[string][]primitive.ObjectID{}
 	values := map[string]journey.RecalculateStatus{}
 	var keys []string
 	for id, st := range batch {
+		if many == nil {
+			w.report(w.store.SetRecalculateStatus(ctx, id, st), ctx, 1)
+			continue
+		}
 		b, err := bson.Marshal(st)
 		if err != nil {
 			continue
@@ -139,12 +93,13 @@ func (w *statusWriter) flush(ctx context.Context) {
 		same[k] = append(same[k], id)
 	}
 	for _, k := range keys {
-		_, err := w.coll.UpdateMany(ctx,
-			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: same[k]}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "recalculateStatus", Value: values[k]}}}})
-		if err != nil && ctx.Err() == nil {
-			w.log.Warn("cannot write recalculation status", "journeys", len(same[k]), "err", err)
-		}
+		w.report(many.SetRecalculateStatuses(ctx, same[k], values[k]), ctx, len(same[k]))
+	}
+}
+
+func (w *statusWriter) report(err error, ctx context.Context, n int) {
+	if err != nil && ctx.Err() == nil {
+		w.log.Warn("cannot write recalculation status", "journeys", n, "err", err)
 	}
 }
 
@@ -155,22 +110,39 @@ func (p *Pipeline) publishStatus(id primitive.ObjectID, s journey.RecalculateSta
 	p.status.set(id, s)
 }
 
-// settleStatus corrects, at start, the status of a journey whose document
-// says a recalculation is in progress when none runs and none is asked
-// for: the daemon stopped after a recalculation finished but before its
-// last status was written (status writes are not part of the commits).
-func (p *Pipeline) settleStatus(c *journey.Compiled, m *journeyMeta) {
-	s := c.Doc.RecalculateStatus
-	if !s.InProgress || p.jobs[c.ID] != nil || !c.Active {
-		return
+// settleStatuses corrects, at start, the status of the journeys whose
+// document says a recalculation is in progress when none runs and none is
+// asked for: the daemon stopped after a recalculation finished but before
+// its last status was written (status writes are not part of the
+// commits). It reads the documents as they are now; a failure only leaves
+// the statuses as they are.
+func (p *Pipeline) settleStatuses(ctx context.Context) {
+	err := p.cfg.JourneyStore.Journeys(ctx, primitive.NilObjectID, func(doc bson.Raw) error {
+		id, _ := doc.Lookup("_id").ObjectIDOK()
+		m := p.metas[id]
+		if m == nil || m.Suspended || p.jobs[id] != nil {
+			return nil
+		}
+		if req, _ := recalculateRequest(doc); !req.IsZero() && req != m.Request {
+			return nil // the stream will deliver the request
+		}
+		var j struct {
+			IsActive *bool                     `bson:"isActive"`
+			Status   journey.RecalculateStatus `bson:"recalculateStatus"`
+		}
+		if bson.Unmarshal(doc, &j) != nil || !j.Status.InProgress || j.IsActive != nil && !*j.IsActive {
+			return nil
+		}
+		s := j.Status
+		now := p.cfg.Now()
+		s.InProgress, s.RemainingCount, s.ScanRate = false, 0, 0
+		if s.FinishedAt == nil {
+			s.FinishedAt = &now
+		}
+		p.publishStatus(id, s)
+		return nil
+	})
+	if err != nil {
+		p.log.Warn("cannot check recalculation statuses", "err", err)
 	}
-	if req, _ := recalculateRequest(m.Doc); !req.IsZero() && req != m.Request {
-		return // the stream will deliver the request
-	}
-	now := p.cfg.Now()
-	s.InProgress, s.RemainingCount, s.ScanRate = false, 0, 0
-	if s.FinishedAt == nil {
-		s.FinishedAt = &now
-	}
-	p.publishStatus(c.ID, s)
 }

@@ -12,6 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readconcern"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
+
+	"github.com/journeys/journeys/processor/journey"
 )
 
 // DefaultScanChunk is how many statements a MongoScanner asks for per find.
@@ -225,4 +227,15 @@ func (s *MongoScanner) LatestStored(ctx context.Context) (int64, error) {
 	}
 	t, _ := doc.Lookup("stored").DateTimeOK()
 	return t, nil
+}
+
+// SetRecalculateStatuses records status s on the journeys ids in one
+// updateMany (processor.StatusesSetter).
+func (c CollectionJourneys) SetRecalculateStatuses(ctx context.Context, ids []primitive.ObjectID, s journey.RecalculateStatus) error {
+	_, err := c.Coll.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "recalculateStatus", Value: s}}}})
+	if err != nil {
+		return fmt.Errorf("lrs: write recalculation status of %d journeys: %w", len(ids), err)
+	}
+	return nil
 }
