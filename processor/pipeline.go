@@ -160,12 +160,12 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Pipeline{
-		cfg:     cfg,
-		log:     log,
-		engine:  NewEngine(cfg.Store, Options{Logger: log, OnDurable: cfg.OnDurable}),
-		status:  newStatusWriter(cfg.JourneyStore, log),
-		metas:   map[primitive.ObjectID]*journeyMeta{},
-		jobs:    map[primitive.ObjectID]*recalcJob{},
+		cfg:    cfg,
+		log:    log,
+		engine: NewEngine(cfg.Store, Options{Logger: log, OnDurable: cfg.OnDurable}),
+		status: newStatusWriter(cfg.JourneyStore, log),
+		metas:  map[primitive.ObjectID]*journeyMeta{},
+		jobs:   map[primitive.ObjectID]*recalcJob{},
 	}, nil
 }
 

@@ -121,4 +121,3 @@ func (c CollectionClients) Client(ctx context.Context, key string) (bson.Raw, er
 	}
 	return raw, nil
 }
-
