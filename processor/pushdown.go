@@ -22,7 +22,7 @@ import (
 //
 // The conditions are sent as the matcher compiled them (cond.ParseQuery:
 // Learning Locker's {"$dte"} markers become dates): the matcher implements MongoDB's
-// semantics for every operator it accepts (SPEC §5), so the server
+// semantics for every operator it accepts (docs/design.md §5), so the server
 // evaluates them the same way. The one known difference is regular
 // expressions, which the server runs with PCRE and the matcher with RE2:
 // for the patterns RE2 accepts the two agree, except case-insensitive

@@ -16,7 +16,7 @@ import (
 )
 
 // A recalculation rebuilds a journey's progress from every stored eligible
-// statement, beside the live stream, never instead of it (SPEC §7). It is
+// statement, beside the live stream, never instead of it (docs/design.md §7). It is
 // the DBLog / incremental-snapshot scheme, kept crash-safe by committing
 // everything in the pipeline's batches:
 //
@@ -47,7 +47,7 @@ import (
 //   - Hand-over. After its scan, the journey's pending log is applied in
 //     order, in chunks, each with its deletion; once it is drained the
 //     journey is live again in the same batch. Statements stored during the
-//     recalculation are thus applied in stream order (SPEC §7).
+//     recalculation are thus applied in stream order (docs/design.md §7).
 //
 // The result equals a replay of all eligible statements, none lost or
 // counted twice, across a kill at any point: every step's effects and its
