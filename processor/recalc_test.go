@@ -151,3 +151,44 @@ func TestPushdownSuperset(t *testing.T) {
 		t.Errorf("only %d journeys checked, %d narrowed: the property says little", checked, narrowed)
 	}
 }
+
+// TestRecalculationRestartsAlone: a journey that changes again while a scan
+// pass runs for it and others leaves the pass and restarts in the next one;
+// the others finish in the first pass, and every journey ends equal to a
+// replay.
+func TestRecalculationRestartsAlone(t *testing.T) {
+	f := newPipelineFixture(t)
+	f.scanRate = 2000 // 1,500 statements: the pass lasts ~0.75 s
+	r := rand.New(rand.NewSource(21))
+	var stmts []modelStmt
+	for i := 0; i < 1500; i++ {
+		stmts = append(stmts, modelStatement(r, i))
+	}
+	f.insertStatements(stmts)
+	js := pipelineJourneys(r, 6)
+	for _, j := range js {
+		j.IsActive = true
+		f.insertJourney(j)
+	}
+	f.start() // a fresh start: all six in one pass
+	s := f.p.Stats()
+	waitUntil(t, "the pass to be under way", func() bool { return s.Scanned.Load() > 0 })
+	if s.RecalcRunning.Load() != int64(len(js)) {
+		t.Fatalf("%d recalculations running when the change comes, want %d: the scan was too fast to test anything", s.RecalcRunning.Load(), len(js))
+	}
+	js[0].Waypoints[0].Count++
+	if _, err := f.db.Collection("journeys").ReplaceOne(context.Background(), bson.M{"_id": js[0].ID}, js[0]); err != nil {
+		t.Fatal(err)
+	}
+	f.waitRecalculations(uint64(len(js)) + 1)
+	passes := s.ScanPasses.Load()
+	scanned := s.Scanned.Load()
+	f.stop()
+	if passes != 2 {
+		t.Errorf("%d scan passes, want 2: the first for all, the second for the changed journey alone", passes)
+	}
+	if scanned > 2*uint64(len(stmts)) {
+		t.Errorf("%d statements scanned for two passes over %d", scanned, len(stmts))
+	}
+	checkAgainstModel(t, f.store, js, stmts)
+}
