@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Matcher is a compiled query. It is safe for concurrent use. Match
@@ -32,7 +34,7 @@ type Constraint struct {
 // Compile compiles a query document. The query's bytes are copied; errors
 // are *Error values naming the offending operator and path.
 func Compile(query bson.Raw) (*Matcher, error) {
-	if err := validateDoc(query); err != nil {
+	if err := rawbson.Validate(query); err != nil {
 		return nil, &Error{Reason: "invalid BSON query document: " + err.Error()}
 	}
 	root, err := compileQuery(bytes.Clone(query))
@@ -122,7 +124,7 @@ func requiredValues(p pred) []bson.RawValue {
 	}
 	out := make([]bson.RawValue, 0, len(vals))
 	for _, v := range vals {
-		out = append(out, bson.RawValue{Type: v.t, Value: v.data})
+		out = append(out, bson.RawValue{Type: v.Type, Value: v.Data})
 	}
 	return out
 }
