@@ -90,15 +90,16 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 		if err := cur.Decode(&doc); err != nil {
 			return p.recalcFailed(ctx, c, fmt.Errorf("read statement: %w", err))
 		}
-		if err := p.engine.StatementFor(c.ID, doc); err != nil {
+		res, err := p.engine.StatementFor(c.ID, doc)
+		if err != nil {
 			return err
 		}
 		// Only statements that match a waypoint need skipping: one that
 		// matches none has no effect whenever it is applied. (Whether it
 		// counted is no guide: applied again later, against later
 		// progress, it might.)
-		if s := p.engine.hdr.stored; s >= cutoff && p.engine.Matched() {
-			skip = append(skip, primitive.ObjectID(p.engine.hdr.id))
+		if s := res.Header.Stored; s >= cutoff && res.Matched {
+			skip = append(skip, res.Header.ID)
 			scanMax = max(scanMax, s)
 		}
 		done++

@@ -72,7 +72,9 @@ func (v Value) u64() uint64 {
 }
 
 // Boolean reports whether v is the boolean true.
-func (v Value) Boolean() bool { return v.Type == bsontype.Boolean && len(v.Data) == 1 && v.Data[0] == 1 }
+func (v Value) Boolean() bool {
+	return v.Type == bsontype.Boolean && len(v.Data) == 1 && v.Data[0] == 1
+}
 
 // DateTime returns the Unix milliseconds of a date, and false for any
 // other type.
@@ -131,4 +133,13 @@ func (v Value) CodeWithScope() (code, scope []byte) {
 	}
 	s := Value{Type: bsontype.String, Data: v.Data[4 : 4+n]}
 	return s.Str(), v.Data[4+n:]
+}
+
+// Timestamp returns the seconds and increment of a timestamp, and false for
+// any other type.
+func (v Value) Timestamp() (t, i uint32, ok bool) {
+	if v.Type != bsontype.Timestamp || len(v.Data) != 8 {
+		return 0, 0, false
+	}
+	return binary.LittleEndian.Uint32(v.Data[4:]), binary.LittleEndian.Uint32(v.Data), true
 }
