@@ -60,83 +60,103 @@ const (
 // array at the end is presented. A missing value is presented as the zero
 // Value when the path ends in a document that lacks the field or runs into
 // a scalar. fn returns true to stop; Walk reports whether it was stopped.
-// It does not allocate; malformed bytes read as absent from the damage on.
-func Walk(doc []byte, p Path, leaf Leaf, fn func(Value) bool) bool {
+//
+// Walk checks every element it passes. At the first malformed one it stops
+// and returns ErrMalformed, so that damage is never read as a missing
+// field; damage it does not pass does not concern it. It does not
+// allocate.
+func Walk(doc []byte, p Path, leaf Leaf, fn func(Value) bool) (bool, error) {
 	if len(p.segs) == 0 {
-		return false
+		return false, nil
 	}
 	return walk(doc, p.segs, leaf, fn)
 }
 
-func walk(doc []byte, segs []segment, leaf Leaf, fn func(Value) bool) bool {
+// errWalk is the error of a walk that met a malformed element; static, so
+// that reporting it does not allocate.
+var errWalk = &Error{Reason: "malformed element on the path"}
+
+func walk(doc []byte, segs []segment, leaf Leaf, fn func(Value) bool) (bool, error) {
 	for i, s := range segs {
-		v, _ := Lookup(doc, s.name)
+		v, err := Lookup(doc, s.name)
+		if err != nil {
+			return false, errWalk
+		}
 		last := i == len(segs)-1
 		switch {
 		case v.Type == bsontype.Array:
 			return walkArray(v, segs[i+1:], leaf, fn)
 		case last:
-			return fn(v)
+			return fn(v), nil
 		case v.Type != bsontype.EmbeddedDocument:
 			// A scalar (or nothing) before the end of the path.
-			return fn(Value{})
+			return fn(Value{}), nil
 		}
 		doc = v.Data
 	}
-	return false
+	return false, nil
 }
 
 // walkArray presents the values at rest inside the array arr.
-func walkArray(arr Value, rest []segment, leaf Leaf, fn func(Value) bool) bool {
+func walkArray(arr Value, rest []segment, leaf Leaf, fn func(Value) bool) (bool, error) {
 	if len(rest) == 0 {
 		if leaf == LeafWhole {
-			return fn(arr)
+			return fn(arr), nil
 		}
-		for it := Elements(arr.Data); ; {
+		it := Elements(arr.Data)
+		for {
 			_, e, ok := it.Next()
 			if !ok {
 				break
 			}
 			if fn(e) {
-				return true
+				return true, nil
 			}
 		}
-		return leaf == LeafTraverse && fn(arr)
+		if it.Malformed() {
+			return false, errWalk
+		}
+		return leaf == LeafTraverse && fn(arr), nil
 	}
 	next := rest[0]
-	for it := Elements(arr.Data); ; {
+	it := Elements(arr.Data)
+	for {
 		k, e, ok := it.Next()
 		if !ok {
-			return false
+			if it.Malformed() {
+				return false, errWalk
+			}
+			return false, nil
 		}
 		// A document element continues with the whole remaining path…
-		if e.Type == bsontype.EmbeddedDocument && walk(e.Data, rest, leaf, fn) {
-			return true
+		if e.Type == bsontype.EmbeddedDocument {
+			if stop, err := walk(e.Data, rest, leaf, fn); stop || err != nil {
+				return stop, err
+			}
 		}
 		// …and a numeric segment naming this element continues after it.
 		if !next.numeric || string(k) != next.name {
 			continue
 		}
+		var stop bool
+		var err error
 		switch {
 		case len(rest) == 1:
 			// The element itself: MongoDB does not traverse an array found
 			// this way, but LeafElements promises the elements of a final
 			// array.
 			if leaf == LeafElements && e.Type == bsontype.Array {
-				if walkArray(e, nil, leaf, fn) {
-					return true
-				}
-			} else if fn(e) {
-				return true
+				stop, err = walkArray(e, nil, leaf, fn)
+			} else {
+				stop = fn(e)
 			}
 		case e.Type == bsontype.EmbeddedDocument:
-			if walk(e.Data, rest[1:], leaf, fn) {
-				return true
-			}
+			stop, err = walk(e.Data, rest[1:], leaf, fn)
 		case e.Type == bsontype.Array:
-			if walkArray(e, rest[1:], leaf, fn) {
-				return true
-			}
+			stop, err = walkArray(e, rest[1:], leaf, fn)
+		}
+		if stop || err != nil {
+			return stop, err
 		}
 	}
 }

@@ -128,6 +128,10 @@ func compareDocs(a, b []byte) int {
 	for {
 		ka, va, oka := ia.Next()
 		kb, vb, okb := ib.Next()
+		if !oka || !okb {
+			checkElems(&ia)
+			checkElems(&ib)
+		}
 		switch {
 		case !oka && !okb:
 			return 0

@@ -73,8 +73,18 @@ func CompileString(s string) (*Matcher, error) {
 }
 
 // Match reports whether doc satisfies the query, with MongoDB semantics.
-// A malformed doc is read up to the first malformed element.
-func (m *Matcher) Match(doc bson.Raw) bool { return m.root.match(doc) }
+// Following rawbson's policy, a document that is malformed where the query
+// reads it — its own framing, or any element on a path the query follows
+// or inside a value it compares — matches nothing (not even $exists: false
+// or $ne): damage is never read as a missing field. Damage the query does
+// not read does not concern it.
+func (m *Matcher) Match(doc bson.Raw) (matched bool) {
+	if !rawbson.Framed(doc) {
+		return false
+	}
+	defer recoverMalformed(&matched)
+	return m.root.match(doc)
+}
 
 // Required returns the equality constraints implied by the query's top
 // level: implicit equality, $eq, $in and $all, also inside a top-level

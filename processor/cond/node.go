@@ -52,5 +52,9 @@ type fieldNode struct {
 }
 
 func (n *fieldNode) match(doc []byte) bool {
-	return rawbson.Walk(doc, n.path.p, n.leaf, n.p.test)
+	found, err := rawbson.Walk(doc, n.path.p, n.leaf, n.p.test)
+	if err != nil {
+		panic(malformed{})
+	}
+	return found
 }

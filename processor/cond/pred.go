@@ -208,7 +208,7 @@ func (p *typePred) test(v value) bool {
 // sizePred is $size: an array with exactly n elements.
 type sizePred struct{ n int }
 
-func (p sizePred) test(v value) bool { return v.Type == bsontype.Array && rawbson.Count(v.Data) == p.n }
+func (p sizePred) test(v value) bool { return v.Type == bsontype.Array && countElems(v.Data) == p.n }
 
 // elemMatchDoc is $elemMatch with a query: an array with an element that is
 // a document (or array, seen as a document keyed by index) matching it.
@@ -221,6 +221,7 @@ func (p elemMatchDoc) test(v value) bool {
 	for it := rawbson.Elements(v.Data); ; {
 		_, e, ok := it.Next()
 		if !ok {
+			checkElems(&it)
 			return false
 		}
 		if (e.Type == bsontype.EmbeddedDocument || e.Type == bsontype.Array) && p.sub.match(e.Data) {
@@ -240,6 +241,7 @@ func (p elemMatchValue) test(v value) bool {
 	for it := rawbson.Elements(v.Data); ; {
 		_, e, ok := it.Next()
 		if !ok {
+			checkElems(&it)
 			return false
 		}
 		if p.p.test(e) {
