@@ -148,20 +148,13 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		Journeys:         d.lrs.Config.Journeys,
 		ServerSideFilter: !d.lrs.Embedded,
 		BatchSize:        cfg.BatchSize,
-		// d.disp is created below: the dispatcher registers its metrics
-		// on the registry that needs the pipeline's statistics.
+		// d.disp is created below; the pipeline calls this only once it
+		// runs.
 		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
 		Logger:    log.With("component", "pipeline"),
 	}); err != nil {
 		return nil, err
 	}
-	d.metrics = ops.NewMetrics(ops.Sources{
-		Engine:   d.pipeline.Engine().Stats(),
-		Pipeline: d.pipeline.Stats(),
-		Ready:    d.pipeline.Ready,
-		Stream:   d.pipeline.StreamStats,
-		Pebble:   d.store.Metrics,
-	})
 	if d.disp, err = dispatch.New(dispatch.Config{
 		Store:         d.store,
 		Timeout:       cfg.CallbackTimeout,
@@ -170,7 +163,6 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		SigningSecret: cfg.CallbackSigningKey,
 		AllowPrivate:  cfg.CallbackAllowPrivate,
 		Allow:         allow,
-		Registerer:    d.metrics.Registry(),
 		// Half the shutdown budget for in-flight callbacks; the rest is for
 		// the HTTP servers and the pipeline's last commit.
 		Drain:  cfg.ShutdownBudget / 2,
@@ -178,6 +170,14 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	}); err != nil {
 		return nil, err
 	}
+	d.metrics = ops.NewMetrics(ops.Sources{
+		Engine:     d.pipeline.Engine().Stats(),
+		Pipeline:   d.pipeline.Stats(),
+		Ready:      d.pipeline.Ready,
+		Stream:     d.pipeline.StreamStats,
+		Dispatcher: d.disp,
+		Pebble:     d.store.Metrics,
+	})
 	api, err := httpapi.New(d.apiConfig())
 	if err != nil {
 		return nil, err

@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/journeys/journeys/state"
 )
 
@@ -54,8 +52,6 @@ type Config struct {
 	// only; IPv4 targets are matched against IPv4 prefixes.
 	AllowPrivate bool
 	Allow        []netip.Prefix
-	// Registerer receives the dispatcher's metrics; nil registers none.
-	Registerer prometheus.Registerer
 	// Logger receives delivery failures (warnings for dead letters, debug
 	// for retries and deliveries). Nil discards them.
 	Logger *slog.Logger
