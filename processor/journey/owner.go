@@ -30,7 +30,8 @@ const (
 // exactly; name and objectType do not split owners, and null members count
 // as absent. An actor with no IFI (an anonymous group), several IFIs or a
 // malformed one is not tracked. For TrackByPersona the owner is person._id,
-// an ObjectId; without it the statement is not tracked.
+// an ObjectId; without it the statement is not tracked. A document that is
+// malformed where this reads it (package rawbson's policy) has no owner.
 //
 // The key is a canonical, reversible encoding (see Ident). When ok is false
 // dst is returned unchanged. AppendOwnerKey does not allocate when dst has
