@@ -20,9 +20,10 @@ type damage struct {
 	name string
 	fn   func(doc []byte) []byte
 	// reachedByAll is set when every reader of a stored statement passes
-	// the damaged bytes (the document's framing, or its first element);
+	// the damaged bytes (the length prefix, or the first element);
 	// otherwise only the readers of the whole top level (the header read
-	// and classification) do.
+	// and classification) do: a reader that stops at the field it wants
+	// never reaches a later element or the terminator.
 	reachedByAll bool
 }
 
@@ -42,7 +43,7 @@ func damages() []damage {
 		{"length smaller than the bytes", setLen(-1), true},
 		{"negative length", func(d []byte) []byte { binary.LittleEndian.PutUint32(d, 0xffffffff); return d }, true},
 		{"trailing byte", func(d []byte) []byte { return append(d, 0) }, true},
-		{"no terminator", func(d []byte) []byte { d[len(d)-1] = 1; return d }, true},
+		{"no terminator", func(d []byte) []byte { d[len(d)-1] = 1; return d }, false},
 		{"unknown type, first element", func(d []byte) []byte { d[4] = 0x42; return d }, true},
 		{"bad UTF-8 key, first element", func(d []byte) []byte { d[5] = 0xff; return d }, true},
 		{"unknown type, last element", func(d []byte) []byte { d[lastElement(d)] = 0x42; return d }, false},

@@ -9,97 +9,133 @@ import (
 )
 
 // Iter reads the elements of one document or array in order. Each element
-// is checked as it is read (see the package documentation's policy); the
-// first malformed one ends the iteration and Err reports it. The zero Iter
-// yields nothing and no error.
+// is checked as it is read (see the package documentation's policy), and
+// the terminator when the iteration reaches it; the first malformed one
+// ends the iteration and Err reports it. The zero Iter yields nothing and
+// no error.
 type Iter struct {
-	rest   []byte
-	reason string // why the iteration stopped early; "" when it did not
+	rest []byte // the elements not yet read, and the terminator
+	bad  fault  // why the iteration stopped early; 0 when it did not
+}
+
+// fault is why a document is malformed; a small code rather than a
+// string, so that an Iter stays small on the hot path.
+type fault uint8
+
+const (
+	faultNone fault = iota
+	faultShort
+	faultLength
+	faultTerminator
+	faultTruncated
+	faultKey
+	faultKeyUTF8
+	faultValue
+)
+
+// String returns the fault's description.
+func (f fault) String() string {
+	switch f {
+	case faultShort:
+		return "document shorter than 5 bytes"
+	case faultLength:
+		return "length prefix does not match the document's bytes"
+	case faultTerminator:
+		return "document not terminated by 0x00"
+	case faultTruncated:
+		return "element truncated"
+	case faultKey:
+		return "field name not terminated"
+	case faultKeyUTF8:
+		return "field name is not valid UTF-8"
+	case faultValue:
+		return "unknown type (0x00 included), or value truncated or malformed"
+	}
+	return ""
 }
 
 // Elements starts an iteration over doc, the complete bytes of a document
 // or array (length prefix and terminator included). A document whose
-// length prefix disagrees with len(doc) or that lacks its terminator
-// yields no element, and Err reports it.
+// length prefix disagrees with len(doc) yields no element, and Err reports
+// it; a missing terminator is reported when the iteration reaches it (a
+// reader that stops before never touches the document's last byte, which
+// may be cache lines away).
 func Elements(doc []byte) Iter {
-	if reason := checkDocHeader(doc); reason != "" {
-		return Iter{reason: reason}
+	if f := checkLength(doc); f != faultNone {
+		return Iter{bad: f}
 	}
-	return Iter{rest: doc[4 : len(doc)-1]}
+	return Iter{rest: doc[4:]}
 }
 
-// Framed reports whether doc's own framing is sound: at least 5 bytes, a
-// length prefix equal to len(doc), and the terminating 0x00. It is the
-// constant-time part of the policy; its elements are checked as they are
-// read.
-func Framed(doc []byte) bool { return checkDocHeader(doc) == "" }
-
-// checkDocHeader returns why doc's framing is malformed, or "".
-func checkDocHeader(doc []byte) string {
+// checkLength returns why doc's length prefix is malformed, or faultNone.
+func checkLength(doc []byte) fault {
 	if len(doc) < 5 {
-		return "document shorter than 5 bytes"
+		return faultShort
 	}
-	n := int64(int32(binary.LittleEndian.Uint32(doc)))
-	switch {
-	case n != int64(len(doc)):
-		return "length prefix does not match the document's bytes"
-	case doc[n-1] != 0:
-		return "document not terminated by 0x00"
+	if int64(int32(binary.LittleEndian.Uint32(doc))) != int64(len(doc)) {
+		return faultLength
 	}
-	return ""
+	return faultNone
 }
 
 // Next returns the next element's key and value, aliasing the document;
 // ok is false at the end and at the first malformed element.
 func (it *Iter) Next() (key []byte, v Value, ok bool) {
 	b := it.rest
-	if len(b) == 0 {
-		return nil, Value{}, false
-	}
-	t := bsontype.Type(b[0])
-	if t == 0 {
-		return it.fail("0x00 type byte before the end of the document")
+	// b holds the elements left and the terminator; an element needs at
+	// least a type byte and its key's NUL before the terminator.
+	end := len(b) - 1
+	if end < 2 {
+		if end == 0 && b[0] == 0 || end < 0 {
+			it.rest = nil
+			return nil, Value{}, false
+		}
+		if end == 0 {
+			return it.fail(faultTerminator)
+		}
+		return it.fail(faultTruncated)
 	}
 	// Keys are short and nearly always ASCII: one loop finds the NUL and
 	// notes any other byte, faster here than bytes.IndexByte.
 	i, high := 1, byte(0)
-	for ; i < len(b) && b[i] != 0; i++ {
+	for ; i < end && b[i] != 0; i++ {
 		high |= b[i]
 	}
-	if i == len(b) {
-		return it.fail("field name not terminated")
+	if i == end {
+		return it.fail(faultKey)
 	}
 	key = b[1:i]
 	if high >= utf8.RuneSelf && !utf8.Valid(key) {
-		return it.fail("field name is not valid UTF-8")
+		return it.fail(faultKeyUTF8)
 	}
-	b = b[i+1:]
-	n := valueLen(t, b)
+	t := bsontype.Type(b[0])
+	val := b[i+1 : end]
+	n := valueLen(t, val)
 	if n < 0 {
-		return it.fail("unknown type, or value truncated or malformed")
+		return it.fail(faultValue)
 	}
-	it.rest = b[n:]
-	return key, Value{Type: t, Data: b[:n]}, true
+	it.rest = b[i+1+n:]
+	return key, Value{Type: t, Data: val[:n]}, true
 }
 
 // fail ends the iteration as malformed.
-func (it *Iter) fail(reason string) ([]byte, Value, bool) {
-	it.rest, it.reason = nil, reason
+func (it *Iter) fail(f fault) ([]byte, Value, bool) {
+	it.rest, it.bad = nil, f
 	return nil, Value{}, false
 }
 
 // Err returns nil when the iteration has not met a malformed element (so
 // far, or by its end), and otherwise an *Error that is ErrMalformed.
 func (it *Iter) Err() error {
-	if it.reason == "" {
+	if it.bad == faultNone {
 		return nil
 	}
-	return &Error{Reason: it.reason}
+	return &Error{Reason: it.bad.String()}
 }
 
 // Malformed reports whether the iteration stopped at a malformed element;
 // unlike Err it never allocates.
-func (it *Iter) Malformed() bool { return it.reason != "" }
+func (it *Iter) Malformed() bool { return it.bad != faultNone }
 
 // Lookup returns the first element of doc named key. It returns a missing
 // Value and a nil error when doc has no such element, and an *Error when
@@ -140,8 +176,8 @@ func readLen(b []byte) (int, bool) {
 
 // valueLen returns the size of a value of type t at the start of b, or -1
 // when the type is unknown or the value's framing is malformed or does not
-// fit in b. Embedded documents are checked for their length and terminator
-// only; their elements are checked when they are read.
+// fit in b. Embedded documents are checked for their length only; their
+// terminator and elements are checked when they are read.
 func valueLen(t bsontype.Type, b []byte) int {
 	var n int
 	switch t {
@@ -160,8 +196,11 @@ func valueLen(t bsontype.Type, b []byte) int {
 	case bsontype.String, bsontype.JavaScript, bsontype.Symbol:
 		return stringLen(b)
 	case bsontype.EmbeddedDocument, bsontype.Array:
+		// The terminator is checked by Elements when the document is
+		// read: a reader that only skips it need not touch its last byte,
+		// which may be cache lines away.
 		l, ok := readLen(b)
-		if !ok || l < 5 || l > len(b) || b[l-1] != 0 {
+		if !ok || l < 5 || l > len(b) {
 			return -1
 		}
 		return l
@@ -220,7 +259,7 @@ func codeWithScopeLen(b []byte) int {
 	if s < 0 {
 		return -1
 	}
-	if checkDocHeader(b[4+s:l]) != "" {
+	if checkLength(b[4+s:l]) != faultNone {
 		return -1
 	}
 	return l

@@ -42,7 +42,9 @@ func TestElementsEveryType(t *testing.T) {
 }
 
 // Each shape of malformed input is reported by every reader that reaches
-// it, as ErrMalformed, and never read as an absent field.
+// it, as ErrMalformed, and never read as an absent field. Every case
+// damages the length prefix, the first element or the terminator, which a
+// reader looking for an absent field passes.
 func TestMalformedInput(t *testing.T) {
 	doc := everyType()
 	for _, c := range malformedCases(doc) {
@@ -50,16 +52,16 @@ func TestMalformedInput(t *testing.T) {
 			if err := rawbson.Validate(c.doc); !errors.Is(err, rawbson.ErrMalformed) {
 				t.Errorf("Validate = %v, want ErrMalformed", err)
 			}
-			// Every case damages the framing or the first element, which
-			// every reader passes.
 			it := rawbson.Elements(c.doc)
-			if _, _, ok := it.Next(); ok {
-				t.Error("Next read an element")
+			for {
+				if _, _, ok := it.Next(); !ok {
+					break
+				}
 			}
 			if !it.Malformed() || !errors.Is(it.Err(), rawbson.ErrMalformed) {
 				t.Errorf("Iter: Malformed %v, Err %v", it.Malformed(), it.Err())
 			}
-			if v, err := rawbson.Lookup(c.doc, "max"); !errors.Is(err, rawbson.ErrMalformed) || !v.Missing() {
+			if v, err := rawbson.Lookup(c.doc, "nothing"); !errors.Is(err, rawbson.ErrMalformed) || !v.Missing() {
 				t.Errorf("Lookup = %v, %v; want a missing value and ErrMalformed", v, err)
 			}
 			called := false

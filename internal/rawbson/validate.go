@@ -15,9 +15,6 @@ const MaxDepth = 200
 // package's policy, checking every nested document. It returns nil or an
 // *Error naming the first element at fault; it allocates only then.
 func Validate(doc []byte) error {
-	if reason := checkDocHeader(doc); reason != "" {
-		return &Error{Reason: reason}
-	}
 	return validateElems(doc, 0)
 }
 

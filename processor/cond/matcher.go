@@ -74,14 +74,11 @@ func CompileString(s string) (*Matcher, error) {
 
 // Match reports whether doc satisfies the query, with MongoDB semantics.
 // Following rawbson's policy, a document that is malformed where the query
-// reads it — its own framing, or any element on a path the query follows
+// reads it — its length prefix, or any element on a path the query follows
 // or inside a value it compares — matches nothing (not even $exists: false
 // or $ne): damage is never read as a missing field. Damage the query does
 // not read does not concern it.
 func (m *Matcher) Match(doc bson.Raw) (matched bool) {
-	if !rawbson.Framed(doc) {
-		return false
-	}
 	defer recoverMalformed(&matched)
 	return m.root.match(doc)
 }
