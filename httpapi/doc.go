@@ -1,9 +1,9 @@
-// Package httpapi serves the journeys HTTP API (SPEC §3, §9) with Learning
+// Package httpapi serves the journeys HTTP API (docs/design.md §3, §9) with Learning
 // Locker's conventions: the journeys collection as a models API
 // (/api/v2/journey) and a cursor-paginated connection API
 // (/api/connection/journey), read-only journey progress from the state
 // store, recalculation requests, funnels, callback deliveries, and, on the
-// embedded store, xAPI statement intake.
+// embedded statement log, the xAPI statement resource.
 //
 // # Writes go through the journeys collection
 //
@@ -26,6 +26,39 @@
 // organisation's journeys per list request (about 4 ms for 250 journeys);
 // journeys are configuration, counted in hundreds, and the daemon holds all
 // of them in memory anyway. Only the documents of the page are decoded.
+//
+// # Learning Locker's request habits
+//
+// Clients written against Learning Locker's API keep working: routes match
+// without regard to case or a trailing slash, as Express's router does
+// (canonicalPaths, one wrapper over the route table); filter values
+// compared with ObjectId and date fields are cast as mongoose casts them
+// (castFilter, per schema: journeySchema, progressSchema); sort takes
+// mongoose's forms, project and restify's select take inclusions,
+// exclusions and $project renames; conditions and filters accept LL's
+// {"$dte"} and {"$oid"} markers (processor/cond.ParseQuery). What is not
+// supported is a 400 naming it: a query parameter an operation does not
+// list in the OpenAPI document, a progress filter on a field the progress
+// view does not hold, an aggregation expression in project.
+//
+// Progress lives in the state store, not in a collection: a progress
+// filter is evaluated in process on a small BSON view of each record (see
+// progress_filter.go), and GET /api/v2/journeyprogress/:id finds the
+// record whose derived id matches by walking the organisation's progress,
+// as the state store has no index from that id to its (journey, owner).
+//
+// # Testing conditions before they count
+//
+// POST /api/v2/journey/conditions/test compiles a condition exactly as a
+// waypoint save does (journey.ParseConditions) and evaluates it against the
+// newest N (at most MaxTestStatements) statements of the principal's
+// organisation, read through Config.Statements, newest first. It answers
+// how many match, the newest matches, the verbs seen, and whether the
+// candidate index serves the condition (processor.IndexPath). It reads only
+// and needs the scope a journey write needs. httprouter cannot register
+// the static segment "conditions" beside /api/v2/journey/:id, so the route
+// is registered as /api/v2/journey/:id/test (route.routed) and documented
+// under its real path.
 //
 // # Authentication and scoping
 //

@@ -10,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/bson"
+
 	"github.com/journeys/journeys/internal/xapitest"
 	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 // fuzzRoutes are the patterns the fuzzer addresses; it also sends raw
@@ -38,6 +41,7 @@ func FuzzHandlers(f *testing.F) {
 			}
 			return []string{"00000000-0000-4000-8000-000000000000"}, nil
 		}
+		c.Statement = func(context.Context, Principal, string) (bson.Raw, bool, error) { return nil, false, lrs.ErrNotFound }
 		c.Deliveries = nopReplayer{}
 	})
 	j := h.create(credA, journeyBody("fuzz", true))
@@ -53,6 +57,10 @@ func FuzzHandlers(f *testing.F) {
 	f.Add(uint8(2), uint8(2), "65a000000000000000000001", "", []byte("{\"description\": \"\xff\"}"), "application/json; charset=latin1", uint8(0), "", "")
 	f.Add(uint8(0), uint8(4), j.ID, "", []byte{}, "", uint8(4), "", "")
 	f.Add(uint8(1), uint8(10), "msg_0000", "", []byte{}, "", uint8(0), "", "")
+	f.Add(uint8(0), uint8(15), "", `filter={"completions":{"$elemMatch":{"completedAt":{"$gte":"2020-01-01"}}},"owner.ident.mbox":{"$in":["mailto:a@b"]}}`, []byte{}, "", uint8(0), "", "")
+	f.Add(uint8(0), uint8(16), "", `select=owner,-journey&journey=`+j.ID, []byte{}, "", uint8(0), "", "")
+	f.Add(uint8(0), uint8(0), "", `sort=description -createdAt&project={"t":"$waypoints.description"}&query={"_id":{"$in":["`+j.ID+`"]},"createdAt":{"$lt":{"$dte":"2030-01-01"}}}`, []byte{}, "", uint8(0), "", "")
+	f.Add(uint8(0), uint8(17), "", `filter={"journey":"`+j.ID+`"}&first=2`, []byte{}, "", uint8(0), "", "")
 
 	creds := []*cred{credA, credB, credXAPI, nil, credViewer, credAdmin, {"key-a", "wrong"}}
 	f.Fuzz(func(t *testing.T, method, routeIdx uint8, id, query string, body []byte, contentType string, credIdx uint8, hdrName, hdrValue string) {

@@ -7,12 +7,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/julienschmidt/httprouter"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 type nopReplayer struct{}
 
 func (nopReplayer) Replay(context.Context, string) error { return nil }
+
+// noStatements is an LRS without statements.
+type noStatements struct{}
+
+func (noStatements) Recent(context.Context, primitive.ObjectID, int, func(bson.Raw) error) error {
+	return nil
+}
 
 // TestOpenAPIMatchesRoutes: every registered route is in the served
 // document, and every operation of the document is routed — for the full
@@ -21,10 +31,12 @@ func (nopReplayer) Replay(context.Context, string) error { return nil }
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	full := func(c *Config) {
 		c.Ingest = func(context.Context, Principal, []byte) ([]string, error) { return nil, nil }
+		c.Statement = func(context.Context, Principal, string) (bson.Raw, bool, error) { return nil, false, lrs.ErrNotFound }
 		c.Deliveries = nopReplayer{}
 		c.Metrics = http.NotFoundHandler()
+		c.Statements = noStatements{}
 	}
-	optional := []string{"/data/xAPI/statements", "/api/v2/deliveries/{id}/replay", "/metrics"}
+	optional := []string{"/data/xAPI/statements", "/api/v2/deliveries/{id}/replay", "/metrics", "/api/v2/journey/conditions/test"}
 	for _, tc := range []struct {
 		name      string
 		configure []func(*Config)
@@ -40,7 +52,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			if !strings.HasPrefix(doc.OpenAPI, "3.") {
 				t.Fatalf("openapi version %q", doc.OpenAPI)
 			}
-			router := h.handler.(*httprouter.Router)
+			router := h.handler.(*canonicalPaths).router
 			s := &server{cfg: Config{}}
 			if tc.optional {
 				full(&s.cfg)

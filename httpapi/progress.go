@@ -11,7 +11,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
-	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/progress"
 	"github.com/journeys/journeys/state"
@@ -29,6 +28,10 @@ type progressQuery struct {
 	// tracking kind its key belongs to.
 	owner   []byte
 	ownerBy journey.TrackBy
+	// filter, when not nil, selects among the progress of those owners.
+	filter *progressFilter
+	// proj, when not nil, projects the documents served.
+	proj *projection
 }
 
 // progressPos is a position in the listing order.
@@ -110,7 +113,15 @@ func (s *server) progressQueryOf(r *http.Request, p *Principal) (*progressQuery,
 	if err != nil {
 		return nil, err
 	}
-	pq := &progressQuery{owner: owner, ownerBy: by}
+	filter, err := progressFilterParam(q)
+	if err != nil {
+		return nil, err
+	}
+	proj, err := projectParam(q)
+	if err != nil {
+		return nil, err
+	}
+	pq := &progressQuery{owner: owner, ownerBy: by, filter: filter, proj: proj}
 	if v := q.Get("journey"); v != "" {
 		id, err := primitive.ObjectIDFromHex(v)
 		if err != nil {
@@ -149,9 +160,10 @@ func (s *server) progressQueryOf(r *http.Request, p *Principal) (*progressQuery,
 // errStop ends a walk early.
 var errStop = errors.New("stop")
 
-// walk calls fn with every selected item strictly after from (nil: from the
-// start), in listing order, until fn returns false.
-func (s *server) walk(ctx context.Context, pq *progressQuery, from *progressPos, fn func(progressItem) bool) error {
+// walkStore calls fn with every item of pq's journeys and owner strictly
+// after from (nil: from the start), in listing order, until fn returns
+// false. It does not apply pq's filter (see walk).
+func (s *server) walkStore(ctx context.Context, pq *progressQuery, from *progressPos, fn func(progressItem) bool) error {
 	st := s.cfg.Store
 	for _, c := range pq.journeys {
 		if from != nil && bytes.Compare(c.ID[:], from.journey[:]) < 0 {
@@ -198,12 +210,10 @@ func (s *server) walk(ctx context.Context, pq *progressQuery, from *progressPos,
 	return nil
 }
 
-// render builds the progress document of an item.
-func (s *server) render(it progressItem) (processor.ProgressDoc, error) {
-	var rec progress.Record
-	if err := rec.Decode(it.value); err != nil {
-		return processor.ProgressDoc{}, fmt.Errorf("progress of journey %s: %w", it.c.ID.Hex(), err)
-	}
+// archivedAttempts reads every archived attempt of an item, in ascending
+// number: the progress filter on completions matches any attempt, not only
+// those a document lists (see render).
+func (s *server) archivedAttempts(it progressItem) ([]progress.Attempt, error) {
 	var archived []progress.Attempt
 	err := s.cfg.Store.Attempts(it.c.ID, it.owner, func(_ uint32, value []byte) error {
 		a, err := progress.DecodeAttempt(value)
@@ -214,9 +224,9 @@ func (s *server) render(it progressItem) (processor.ProgressDoc, error) {
 		return nil
 	})
 	if err != nil {
-		return processor.ProgressDoc{}, fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
+		return nil, fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
 	}
-	return processor.ProgressDocument(it.c, it.owner, &rec, archived)
+	return archived, nil
 }
 
 // listProgress serves GET /api/v2/journeyprogress: a JSON array of
@@ -247,9 +257,9 @@ func (s *server) listProgress(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		return err
 	}
-	out := make([]processor.ProgressDoc, len(items))
+	out := make([]any, len(items))
 	for i, it := range items {
-		if out[i], err = s.render(it); err != nil {
+		if out[i], err = s.renderProjected(it, pq.proj); err != nil {
 			return err
 		}
 	}
@@ -323,7 +333,7 @@ func (s *server) progressConnection(w http.ResponseWriter, r *http.Request, rq *
 	}
 	edges := make([]edge, len(page))
 	for i, it := range page {
-		doc, err := s.render(it)
+		doc, err := s.renderProjected(it, pq.proj)
 		if err != nil {
 			return err
 		}

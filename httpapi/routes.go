@@ -26,8 +26,15 @@ type route struct {
 	h       handlerFunc
 	// alias marks a route served by another route's handler because
 	// httprouter cannot register both patterns (GET /api/v2/journey/count
-	// under GET /api/v2/journey/:id).
+	// under GET /api/v2/journey/:id, and likewise for journeyprogress).
 	alias bool
+	// routed, when set, is the pattern registered on the router in place
+	// of pattern, which the OpenAPI document shows: httprouter cannot
+	// register a static segment where another route has a parameter, so
+	// POST /api/v2/journey/conditions/test is registered as
+	// /api/v2/journey/:id/test and its handler answers 404 for any other
+	// id.
+	routed string
 }
 
 // routeTable lists the routes for the server's configuration.
@@ -51,15 +58,24 @@ func (s *server) routeTable() []route {
 		{method: http.MethodGet, pattern: "/api/connection/journey", access: accessRead, h: s.journeyConnection},
 
 		{method: http.MethodGet, pattern: "/api/v2/journeyprogress", access: accessRead, h: s.listProgress},
+		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/count", access: accessRead, h: s.countProgress, alias: true},
+		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/:id", access: accessRead, h: s.getProgressOrCount},
 		{method: http.MethodGet, pattern: "/api/connection/journeyProgress", access: accessRead, h: s.progressConnection},
+		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/:id/attempts", access: accessRead, h: s.progressAttemptsPage},
 
 		{method: http.MethodGet, pattern: "/api/v2/deliveries", access: accessRead, h: s.listDeliveries},
 	}
 	if s.cfg.Deliveries != nil {
 		rs = append(rs, route{method: http.MethodPost, pattern: "/api/v2/deliveries/:id/replay", access: accessWrite, h: s.replay})
 	}
+	if s.cfg.Statements != nil {
+		rs = append(rs, route{method: http.MethodPost, pattern: "/api/v2/journey/conditions/test", routed: "/api/v2/journey/:id/test", access: accessWrite, h: s.testConditions})
+	}
 	if s.cfg.Ingest != nil {
-		rs = append(rs, route{method: http.MethodPost, pattern: "/data/xAPI/statements", access: accessIngest, h: s.ingest})
+		rs = append(rs,
+			route{method: http.MethodPost, pattern: "/data/xAPI/statements", access: accessIngest, h: s.ingest},
+			route{method: http.MethodPut, pattern: "/data/xAPI/statements", access: accessIngest, h: s.putStatement},
+			route{method: http.MethodGet, pattern: "/data/xAPI/statements", access: accessIngest, h: s.getStatement})
 	}
 	if s.cfg.Metrics != nil {
 		rs = append(rs, route{method: http.MethodGet, pattern: "/metrics", access: accessPublic, h: s.metrics})

@@ -96,6 +96,7 @@ func startDaemon(t testing.TB) *daemon {
 		Stream:     d.pipeline.StreamStats,
 		Dispatcher: disp,
 		Pebble:     d.store.Metrics,
+		Limits:     &journey.LimitStats{},
 	})
 
 	org := primitive.NewObjectID()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/dispatch"
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/source"
 )
 
@@ -39,6 +40,9 @@ type Sources struct {
 	// (*state.Store).Metrics; a nil result (the store is closed) exports
 	// nothing.
 	Pebble func() *pebble.Metrics
+	// Limits counts the journey saves refused by a size limit, usually
+	// the one given to httpapi.Config.LimitStats.
+	Limits *journey.LimitStats
 	// Now is the wall clock that ages are measured against; nil means
 	// time.Now.
 	Now func() time.Time
@@ -88,6 +92,9 @@ func NewMetrics(src Sources) *Metrics {
 	}
 	if src.Pebble != nil {
 		reg.MustRegister(newPebbleCollector(src.Pebble))
+	}
+	if src.Limits != nil {
+		reg.MustRegister(newLimitsCollector(src.Limits))
 	}
 	// ContinueOnError: one failing collector (say, the process collector
 	// on a platform without /proc) must not blank the whole scrape.

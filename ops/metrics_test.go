@@ -81,7 +81,7 @@ func TestMetricsExportSources(t *testing.T) {
 	ps.Recalculations.Store(3)
 	ps.RecalcRemaining.Store(1234)
 	ps.HistoryLost.Store(2)
-	stream := source.Stats{Events: 200, Ignored: 201, Failures: 202, Reconnects: 203, HistoryLost: 204, Invalidates: 205}
+	stream := source.Stats{Events: 200, Ignored: 201, Failures: 202, Reconnects: 203, HistoryLost: 204, Invalidates: 205, Lookups: 206, Fragments: 207}
 	ready := errors.New("change stream not connected")
 
 	st, err := state.Open(t.TempDir(), state.Options{NoSync: true})
@@ -123,6 +123,8 @@ func TestMetricsExportSources(t *testing.T) {
 		"journeys_stream_failures_total":                        202,
 		"journeys_stream_reconnects_total":                      203,
 		"journeys_stream_invalidations_total":                   205,
+		"journeys_stream_postimage_lookups_total":               206,
+		"journeys_stream_split_fragments_total":                 207,
 		"journeys_commit_duration_seconds_count":                2,
 		"journeys_commit_duration_seconds_sum":                  0.503,
 	}

@@ -12,6 +12,7 @@ type streamCollector struct {
 	stats func() source.Stats
 
 	events, ignored, failures, reconnects, invalidations *prometheus.Desc
+	lookups, fragments                                   *prometheus.Desc
 }
 
 func newStreamCollector(stats func() source.Stats) *streamCollector {
@@ -27,6 +28,10 @@ func newStreamCollector(stats func() source.Stats) *streamCollector {
 			"Change streams reopened after a failure or an invalidation.", nil, nil),
 		invalidations: prometheus.NewDesc("journeys_stream_invalidations_total",
 			"Invalidate events (the LRS database was dropped).", nil, nil),
+		lookups: prometheus.NewDesc("journeys_stream_postimage_lookups_total",
+			"Updates that arrived without their post-image (not enabled on the collection, or expired) and were looked up.", nil, nil),
+		fragments: prometheus.NewDesc("journeys_stream_split_fragments_total",
+			"Fragments of change events over 16 MB split by MongoDB and reassembled.", nil, nil),
 	}
 }
 
@@ -37,6 +42,8 @@ func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.failures
 	ch <- c.reconnects
 	ch <- c.invalidations
+	ch <- c.lookups
+	ch <- c.fragments
 }
 
 // Collect implements prometheus.Collector.
@@ -47,4 +54,6 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, c.failures, s.Failures)
 	counter(ch, c.reconnects, s.Reconnects)
 	counter(ch, c.invalidations, s.Invalidates)
+	counter(ch, c.lookups, s.Lookups)
+	counter(ch, c.fragments, s.Fragments)
 }

@@ -1,7 +1,12 @@
-// Package lrs opens the LRS database journeysd works on — a MongoDB
-// database, or the embedded lungo engine that stands in for one — and, for
-// the embedded default, stores xAPI statements in it the way Learning
-// Locker does (see Ingest).
+// Package lrs opens the MongoDB LRS database journeysd works on, and holds
+// what every LRS side shares: the seams the pipeline and the API read
+// through (Scanner, JourneyStore, ClientStore) with their MongoDB
+// implementations, and the checks and shape of an xAPI statement stored
+// the way Learning Locker stores it (Prepare). The embedded default is the
+// statement log (processor/statementlog). The lungo engine that Open also
+// opens with an empty URI is MongoDB's stand-in in tests, and the reader
+// of an earlier version's embedded file (StoreFile) when it is imported;
+// Ingest stores statements into it the way Learning Locker does.
 package lrs
 
 import (
@@ -16,7 +21,6 @@ import (
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
 )
 
@@ -58,6 +62,11 @@ type LRS struct {
 	Embedded bool
 	// Config is the configuration in effect, defaults filled in.
 	Config
+	// Mongo is what the startup checks learnt about MongoDB (zero on the
+	// embedded engine).
+	Mongo MongoInfo
+
+	indexes indexState // see BuildIndexes
 
 	engine *lungo.Engine // nil for MongoDB
 	// ingest is the writer lock of Ingest (see write): one group of
@@ -69,10 +78,11 @@ type LRS struct {
 	queue   []*pendingWrite
 }
 
-// Open connects to the database cfg names and creates the indexes the
-// daemon relies on: statements {organisation, stored, _id}, the order
-// recalculation scans in, and journeys {organisation}. On MongoDB an index
-// that already exists under another name is accepted.
+// Open connects to the database cfg names. The embedded engine gets the
+// indexes the daemon relies on at once: statements {organisation, stored,
+// _id}, the order recalculation scans in, and journeys {organisation}.
+// MongoDB is checked first (CheckMongo: a replica set of 4.2 or later, the
+// user's privileges), and its indexes are left to BuildIndexes.
 func Open(ctx context.Context, cfg Config) (*LRS, error) {
 	cfg = cfg.withDefaults()
 	l := &LRS{Config: cfg, Embedded: cfg.URI == ""}
@@ -99,11 +109,11 @@ func Open(ctx context.Context, cfg Config) (*LRS, error) {
 		}
 		l.Client, l.engine = client, engine
 	} else {
-		client, err := lungo.Connect(ctx, options.Client().ApplyURI(cfg.URI))
-		if err != nil {
-			return nil, fmt.Errorf("lrs: connect to MongoDB: %w", err)
+		// Checked and opened in mongo_open.go; indexes: BuildIndexes.
+		if err := l.openMongo(ctx); err != nil {
+			return nil, err
 		}
-		l.Client = client
+		return l, nil
 	}
 	l.DB = l.Client.Database(cfg.Database)
 	if err := l.createIndexes(ctx); err != nil {

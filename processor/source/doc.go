@@ -6,7 +6,7 @@
 //
 // A Source watches the whole LRS database (not two collections) so that
 // statements and journey edits arrive in a single total order: a journey
-// edit takes effect exactly at its position among the statements (SPEC §2,
+// edit takes effect exactly at its position among the statements (docs/design.md §2,
 // §7). Every Event carries the resume token just after it; the pipeline
 // stores that token in the same atomic commit as the effects of the event,
 // and hands it back to Open after a restart, so the stream neither skips
@@ -44,6 +44,36 @@
 // An invalidate event (the database was dropped) is returned as
 // KindInvalidate, logged, and followed by a fresh stream started after it;
 // it is never an error, so a dropped database cannot cause a crash loop.
+// If that stream fails before its first event (an election), the driver
+// resumes it with resumeAfter the invalidate's token, which MongoDB
+// refuses (InvalidResumeToken); an InvalidResumeToken that ends an open
+// stream is therefore transient, and the Source reopens with startAfter.
+// Only when its own open is refused is the history lost.
+//
+// # Large events
+//
+// A reply holds at most 16 MB, and a change event over that fails the
+// stream (BSONObjectTooLarge). On MongoDB every stream drops what journeysd
+// does not read from the biggest events (a journey update's
+// updateDescription: the event carries the whole journey), and, where the
+// server supports it (Config.SplitLargeEvents: MongoDB 7.0, 6.0.9+), ends
+// with $changeStreamSplitLargeEvent; the Source reassembles the fragments
+// into one event (split.go). Elsewhere an event over 16 MB is a permanent
+// error that names the MongoDB version that would pass it.
+//
+// # Journey edits: post-images or lookups
+//
+// With Config.FullDocument WhenAvailable (chosen where the journeys
+// collection has changeStreamPreAndPostImages, MongoDB 6.0+), each journey
+// update carries the journey as that update left it. With the default,
+// updateLookup, it carries the journey as it is when the event is read:
+// edits read late (a backlog, a restart) collapse into the last version,
+// so a deactivate/reactivate pair read together arrives as two
+// reactivations, and an update of a journey deleted since arrives without
+// a document and is ignored (its delete follows). Progress then reflects
+// the last definition only, which is what a recalculation would produce
+// anyway; what is lost is the intermediate versions' effect on statements
+// stored between the edits.
 //
 // # Filtering
 //
@@ -52,7 +82,8 @@
 // event whose top level is malformed (rawbson's policy) is ignored whole,
 // never classified from the fields before the damage. Against MongoDB the Source can also send Pipeline, the server-side
 // equivalent of Classify, so that unrelated changes never cross the
-// network; Classify still runs on what arrives. The embedded lungo engine
+// network; Classify still runs on what arrives. After it come the stages
+// that keep events small (see Large events). The embedded lungo engine
 // cannot filter a change stream (its Watch panics on a non-empty
 // pipeline), so there every change of the database is read and classified
 // in Go.

@@ -2,6 +2,7 @@ package source
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/256dpi/lungo"
@@ -33,7 +34,16 @@ const (
 // label; other errors from MongoDB (network, timeouts, server selection)
 // are transient, as the driver itself treats them. The embedded engine runs
 // in process, so an error there is never transient.
-func classify(err error, embedded bool) failure {
+//
+// reading says that err ended a stream that was open (rather than the
+// Source's own open): there an InvalidResumeToken (260) comes from the
+// driver's internal resume, which always resumes with resumeAfter — and
+// resumeAfter refuses the token of an invalidate event that the Source
+// reopened after with startAfter (the change streams specification's prose
+// test 17 wants startAfter; driver v1.17 does not). That is transient: the
+// Source reopens with startAfter from the same token, and only if its own
+// open is refused too is the history lost.
+func classify(err error, embedded, reading bool) failure {
 	if errors.Is(err, lungo.ErrLostOplogPosition) {
 		return historyLost
 	}
@@ -45,6 +55,8 @@ func classify(err error, embedded bool) failure {
 	var se mongo.ServerError
 	if errors.As(err, &se) {
 		switch {
+		case reading && se.HasErrorCode(codeInvalidResumeToken):
+			return transient
 		case lostServerError(se):
 			return historyLost
 		case se.HasErrorLabel("ResumableChangeStreamError"), se.HasErrorLabel("NetworkError"), resumableCode(se):
@@ -58,13 +70,37 @@ func classify(err error, embedded bool) failure {
 	return transient
 }
 
+// Server error codes the Source treats specially.
+const (
+	// codeInvalidResumeToken: the server cannot resume from the token, or
+	// not with the option it was given (see classify).
+	codeInvalidResumeToken = 260
+	// codeObjectTooLarge (BSONObjectTooLarge): a change event over 16 MB.
+	codeObjectTooLarge = 10334
+)
+
+// tooLarge explains a change event over 16 MB: the stream cannot pass it
+// without $changeStreamSplitLargeEvent.
+func tooLarge(err error, split bool) error {
+	var se mongo.ServerError
+	if !errors.As(err, &se) || !se.HasErrorCode(codeObjectTooLarge) {
+		return err
+	}
+	if split {
+		return fmt.Errorf("a change event is too large even split into fragments: %w", err)
+	}
+	return fmt.Errorf("a change event is over 16 MB and this MongoDB cannot split it "+
+		"($changeStreamSplitLargeEvent needs MongoDB 6.0.9 or later); upgrade MongoDB, "+
+		"or shrink the changed document: %w", err)
+}
+
 // lostServerError reports whether a server error means the resume point is
 // gone or unusable.
 func lostServerError(se mongo.ServerError) bool {
 	switch {
 	case se.HasErrorCode(286), // ChangeStreamHistoryLost (MongoDB 4.4+)
 		se.HasErrorCode(136), // CappedPositionLost: older servers, oplog rolled over
-		se.HasErrorCode(260), // InvalidResumeToken
+		se.HasErrorCode(codeInvalidResumeToken),
 		// Malformed tokens, e.g. one issued by the embedded engine handed
 		// to MongoDB after a migration: _data missing or of the wrong type,
 		// _typeBits of the wrong type, an empty token.

@@ -22,12 +22,14 @@ func (s *Source) read(ctx context.Context, block bool) (Event, bool, error) {
 				err = errStreamEnded
 			}
 			if err != nil {
-				return Event{}, false, s.fail(ctx, err)
+				return Event{}, false, s.fail(ctx, err, true)
 			}
 			s.failures = 0
 			// An empty getMore still moves MongoDB's post-batch resume
-			// token past the changes the server filtered out.
-			if t := s.stream.ResumeToken(); t != nil && !bytes.Equal(t, s.token) {
+			// token past the changes the server filtered out. Not while a
+			// split event is incomplete: a reopen must start before its
+			// first fragment.
+			if t := s.stream.ResumeToken(); t != nil && len(s.fragments) == 0 && !bytes.Equal(t, s.token) {
 				s.token = bytes.Clone(t)
 				s.advanced = true
 			}
@@ -39,7 +41,17 @@ func (s *Source) read(ctx context.Context, block bool) (Event, bool, error) {
 		s.failures = 0
 		var raw bson.Raw
 		if err := s.stream.Decode(&raw); err != nil {
-			return Event{}, false, s.fail(ctx, fmt.Errorf("decode change event: %w", err))
+			return Event{}, false, s.fail(ctx, fmt.Errorf("decode change event: %w", err), true)
+		}
+		raw, whole, err := s.assemble(raw)
+		if err != nil {
+			return Event{}, false, s.fail(ctx, err, true)
+		}
+		if !whole {
+			continue // more fragments of a split event follow
+		}
+		if raw, err = s.postImage(ctx, raw); err != nil {
+			return Event{}, false, s.fail(ctx, err, true)
 		}
 		p := scan(raw)
 		kind := p.classify(s.db, s.cfg.Statements, s.cfg.Journeys)

@@ -30,7 +30,7 @@ func (s *Source) connect(ctx context.Context) error {
 			s.ready.Store(true)
 			return nil
 		}
-		if err := s.fail(ctx, err); err != nil {
+		if err := s.fail(ctx, err, false); err != nil {
 			return err
 		}
 	}
@@ -39,9 +39,10 @@ func (s *Source) connect(ctx context.Context) error {
 // watch opens the change stream at s.token (just after it; at the current
 // end when nil).
 func (s *Source) watch(ctx context.Context) error {
-	// updateLookup: a journey update event then carries the whole journey.
-	// The embedded engine ignores the option and always sends it.
-	opts := options.ChangeStream().SetFullDocument(options.UpdateLookup)
+	// A journey update event carries the whole journey: its post-image, or
+	// the journey as it is now (see Config.FullDocument). The embedded
+	// engine ignores the option and always sends it.
+	opts := options.ChangeStream().SetFullDocument(s.cfg.FullDocument)
 	switch {
 	case s.token != nil:
 		// startAfter rather than resumeAfter: it also accepts the token of
@@ -54,6 +55,10 @@ func (s *Source) watch(ctx context.Context) error {
 	if s.cfg.ServerSideFilter {
 		pipeline = Pipeline(s.cfg.Statements, s.cfg.Journeys)
 	}
+	if !s.embedded {
+		pipeline = append(pipeline, shapeStages(s.cfg.Journeys, s.cfg.SplitLargeEvents)...)
+	}
+	s.fragments = s.fragments[:0] // a reopened stream resends a split event whole
 	cs, err := s.cfg.DB.Watch(ctx, pipeline, opts)
 	if err != nil {
 		return fmt.Errorf("open change stream: %w", err)
@@ -70,18 +75,19 @@ func (s *Source) watch(ctx context.Context) error {
 
 // fail closes the failed stream and decides what err means: nil for a
 // transient failure (the caller reopens), otherwise the error to return.
-func (s *Source) fail(ctx context.Context, err error) error {
+// reading says the error ended an open stream (see classify).
+func (s *Source) fail(ctx context.Context, err error, reading bool) error {
 	s.closeStream(ctx)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	switch classify(err, s.embedded) {
+	switch classify(err, s.embedded, reading) {
 	case historyLost:
 		s.lost.Add(1)
 		s.log.Error("source: change stream cannot resume: history lost", "error", err)
 		return fmt.Errorf("%w: %w", ErrHistoryLost, err)
 	case permanent:
-		return fmt.Errorf("source: %w", err)
+		return fmt.Errorf("source: %w", tooLarge(err, s.cfg.SplitLargeEvents))
 	}
 	s.failures++
 	s.failed.Add(1)

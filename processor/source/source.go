@@ -13,6 +13,7 @@ import (
 	"github.com/256dpi/lungo/bsonkit"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // Config configures a Source. Zero durations and empty names take the
@@ -41,6 +42,23 @@ type Config struct {
 	// CheckpointInterval is the least time between two KindCheckpoint
 	// events. Default: 1 minute.
 	CheckpointInterval time.Duration
+	// FullDocument is what MongoDB sends as the document of an update
+	// event. options.UpdateLookup (the default) looks the document up when
+	// the event is read: several edits of a journey read late (a backlog,
+	// a restart) all carry the last version, and a deactivate/reactivate
+	// pair arrives as two reactivations. options.WhenAvailable sends the
+	// post-image MongoDB stored with each change, where the collection has
+	// changeStreamPreAndPostImages enabled (MongoDB 6.0+): every edit
+	// arrives as it was made. An update of statements or journeys that
+	// arrives without its post-image (not enabled on that collection, or
+	// expired) is looked up by the Source, as updateLookup would have.
+	// The embedded engine always sends the document as it was written.
+	FullDocument options.FullDocument
+	// SplitLargeEvents appends $changeStreamSplitLargeEvent to the stream
+	// (MongoDB 7.0, 6.0.9+): an event over 16 MB arrives in fragments that
+	// the Source reassembles, instead of failing the stream with
+	// BSONObjectTooLarge. Not supported by the embedded engine.
+	SplitLargeEvents bool
 }
 
 // Stats counts what a Source did since Open.
@@ -60,6 +78,12 @@ type Stats struct {
 	HistoryLost uint64
 	// Invalidates counts invalidate events.
 	Invalidates uint64
+	// Lookups counts update events whose post-image the server did not
+	// send, looked up by the Source (Config.FullDocument WhenAvailable).
+	Lookups uint64
+	// Fragments counts fragments of split events reassembled
+	// (Config.SplitLargeEvents).
+	Fragments uint64
 }
 
 // Source is one change stream over the LRS database that survives
@@ -84,9 +108,13 @@ type Source struct {
 	failures int       // consecutive failures, for the backoff
 	opened   bool      // a stream was open before: later opens are reconnects
 	closed   bool
+	// fragments are the fragments read so far of a split event, in order
+	// (see assemble).
+	fragments []bson.Raw
 
 	ready                                          atomic.Bool
 	events, ignored, failed, reconnects, lost, inv atomic.Uint64
+	lookups, frags                                 atomic.Uint64
 }
 
 // errClosed is returned by Next and TryNext after Close.
@@ -109,8 +137,8 @@ func Open(ctx context.Context, cfg Config, resumeAfter bson.Raw) (*Source, error
 		return nil, errors.New("source: Config.DB is nil")
 	}
 	_, embedded := cfg.DB.(*lungo.Database)
-	if embedded && cfg.ServerSideFilter {
-		return nil, errors.New("source: ServerSideFilter is not supported by the embedded engine")
+	if embedded && (cfg.ServerSideFilter || cfg.SplitLargeEvents) {
+		return nil, errors.New("source: ServerSideFilter and SplitLargeEvents are not supported by the embedded engine")
 	}
 	cfg = cfg.withDefaults()
 	s := &Source{
@@ -152,6 +180,9 @@ func (c Config) withDefaults() Config {
 	c.MaxBackoff = max(c.MaxBackoff, c.MinBackoff)
 	if c.CheckpointInterval <= 0 {
 		c.CheckpointInterval = time.Minute
+	}
+	if c.FullDocument == "" {
+		c.FullDocument = options.UpdateLookup
 	}
 	return c
 }
@@ -208,6 +239,8 @@ func (s *Source) Stats() Stats {
 		Reconnects:  s.reconnects.Load(),
 		HistoryLost: s.lost.Load(),
 		Invalidates: s.inv.Load(),
+		Lookups:     s.lookups.Load(),
+		Fragments:   s.frags.Load(),
 	}
 }
 
