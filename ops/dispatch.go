@@ -11,7 +11,7 @@ import (
 type dispatchCollector struct {
 	d *dispatch.Dispatcher
 
-	deliveries, pending, oldest, dead *prometheus.Desc
+	deliveries, pending, unscheduled, oldest, dead *prometheus.Desc
 }
 
 func newDispatchCollector(d *dispatch.Dispatcher) *dispatchCollector {
@@ -23,6 +23,8 @@ func newDispatchCollector(d *dispatch.Dispatcher) *dispatchCollector {
 			[]string{"result"}, nil),
 		pending: prometheus.NewDesc("journeys_outbox_pending",
 			"Callback deliveries waiting to be delivered, including those in flight.", nil, nil),
+		unscheduled: prometheus.NewDesc("journeys_outbox_unscheduled",
+			"Pending callback deliveries waiting in the store for room in the in-memory schedule (its bound was hit).", nil, nil),
 		oldest: prometheus.NewDesc("journeys_outbox_oldest_pending_age_seconds",
 			"Age of the oldest pending callback delivery (0 when none is pending).", nil, nil),
 		dead: prometheus.NewDesc("journeys_dead_letters",
@@ -34,6 +36,7 @@ func newDispatchCollector(d *dispatch.Dispatcher) *dispatchCollector {
 func (c *dispatchCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.deliveries
 	ch <- c.pending
+	ch <- c.unscheduled
 	ch <- c.oldest
 	ch <- c.dead
 }
@@ -54,6 +57,7 @@ func (c *dispatchCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, c.deliveries, r.n, r.label)
 	}
 	gauge(ch, c.pending, float64(c.d.Pending()))
+	gauge(ch, c.unscheduled, float64(c.d.Unscheduled()))
 	gauge(ch, c.oldest, c.d.OldestPendingAge().Seconds())
 	gauge(ch, c.dead, float64(c.d.DeadLetters()))
 }

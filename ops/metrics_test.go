@@ -221,6 +221,7 @@ func TestMetricsLive(t *testing.T) {
 		`journeys_callback_deliveries_total{result="refused"}`:   0,
 		"journeys_callback_attempt_duration_seconds_count":       float64(d.received.Load()),
 		"journeys_dead_letters":                                  0,
+		"journeys_outbox_unscheduled":                            0,
 		"journeys_outbox_oldest_pending_age_seconds":             0,
 		"journeys_commit_duration_seconds_count":                 float64(d.pipeline.Stats().Commits.Load()),
 		"journeys_stream_ready":                                  1,
