@@ -416,11 +416,11 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 	}
 	var cur scanChunk
 	read := func(doc bson.Raw) error {
-		var h header
+		var h Header
 		if !readHeader(doc, &h) {
 			return nil // placed nowhere; the engine would skip it
 		}
-		if h.stored > bound {
+		if h.Stored > bound {
 			return errPastBound
 		}
 		// One buffer per chunk rather than one allocation per statement.
@@ -430,8 +430,8 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		n := len(cur.buf)
 		cur.buf = append(cur.buf, doc...)
 		cur.docs = append(cur.docs, bson.Raw(cur.buf[n:len(cur.buf):len(cur.buf)]))
-		cur.pos = append(cur.pos, lrs.Position{Stored: h.stored, ID: h.id})
-		q.After = lrs.Position{Stored: h.stored, ID: h.id}
+		cur.pos = append(cur.pos, lrs.Position{Stored: h.Stored, ID: h.ID})
+		q.After = lrs.Position{Stored: h.Stored, ID: h.ID}
 		if len(cur.docs) == scanChunkSize {
 			if !send(cur) {
 				return ctx.Err()
