@@ -71,7 +71,7 @@ func TestMetricsExportSources(t *testing.T) {
 	var es processor.Stats
 	// Distinct values, so that two swapped fields cannot pass.
 	for i, c := range []interface{ Store(uint64) }{
-		&es.Processed, &es.Malformed, &es.Voided, &es.Untracked, &es.Matched, &es.Completions, &es.Deliveries,
+		&es.Processed, &es.Malformed, &es.Voided, &es.Untracked, &es.Matched, &es.Completions, &es.Deliveries, &es.Deferred,
 	} {
 		c.Store(uint64(100 + i))
 	}
@@ -115,6 +115,7 @@ func TestMetricsExportSources(t *testing.T) {
 		"journeys_statements_matched_total":                     104,
 		"journeys_completions_total":                            105,
 		"journeys_callback_queued_total":                        106,
+		"journeys_statements_deferred_total":                    107,
 		"journeys_stream_lag_seconds":                           42,
 		"journeys_checkpoint_age_seconds":                       1.5,
 		"journeys_recalculation_remaining_statements":           1234,
