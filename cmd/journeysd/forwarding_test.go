@@ -70,7 +70,7 @@ func TestLearningLockerForwarding(t *testing.T) {
 	defer d.stop()
 	id := d.createJourney(map[string]any{
 		"description": "complete the course",
-		"waypoints": []any{map[string]any{"conditions": fmt.Sprintf(`{"statement.verb.id": %q, "statement.context.extensions.http://example&46;com/ext&46;session": "s-1"}`, verbCompleted)}},
+		"waypoints":   []any{map[string]any{"conditions": fmt.Sprintf(`{"statement.verb.id": %q, "statement.context.extensions.http://example&46;com/ext&46;session": "s-1"}`, verbCompleted)}},
 	})
 	waitRecalculated(t, d, id)
 
