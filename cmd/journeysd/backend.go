@@ -57,6 +57,9 @@ func (d *daemon) pipelineConfig() processor.PipelineConfig {
 	}
 	c.DB = d.lrs.DB
 	c.Statements, c.Journeys = d.lrs.Config.Statements, d.lrs.Config.Journeys
+	// The scan follows the order of the statements index BuildIndexes
+	// finds (Learning Locker's own, walked backwards) or builds.
+	c.Scanner = lrs.CollectionScanner{Coll: d.lrs.DB.Collection(d.lrs.Config.Statements), Index: d.lrs}
 	c.ServerSideFilter = true
 	return c
 }

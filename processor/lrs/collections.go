@@ -125,10 +125,28 @@ func (c CollectionClients) Client(ctx context.Context, key string) (bson.Raw, er
 
 // CollectionScanner is the Scanner of a MongoDB statements collection (or
 // of lungo in tests): a find on {organisation, lrs_id, stored/_id after}
-// sorted by (stored, _id), which the index Open creates serves.
+// in the order of the statements index that serves it (see
+// mongo_index.go), delivered in ascending (stored, _id) order.
 type CollectionScanner struct {
 	// Coll is the statements collection.
 	Coll lungo.ICollection
+	// Index, when set, names the statements index in use (*LRS after
+	// BuildIndexes). When it orders ties on stored by descending _id, as
+	// Learning Locker's org_stored__id does, the scan sorts {stored: 1,
+	// _id: -1} so that the index serves it, and a TieReverser restores
+	// ascending ties. Nil or no index known: the scan sorts {stored: 1,
+	// _id: 1}.
+	Index interface{ ScanIndex() (ScanIndex, bool) }
+}
+
+// idDescending reports whether the scan must ask for ties on stored in
+// descending _id order to use the statements index.
+func (c CollectionScanner) idDescending() bool {
+	if c.Index == nil {
+		return false
+	}
+	idx, ok := c.Index.ScanIndex()
+	return ok && idx.IDDescending
 }
 
 // filter returns the MongoDB filter of q.
@@ -152,7 +170,15 @@ func (q ScanQuery) filter() bson.D {
 
 // Scan implements Scanner.
 func (c CollectionScanner) Scan(ctx context.Context, q ScanQuery, fn func(doc bson.Raw) error) error {
-	cur, err := c.Coll.Find(ctx, q.filter(), options.Find().SetSort(bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}))
+	sort := bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}
+	emit := fn
+	var ties *TieReverser
+	if c.idDescending() {
+		sort[1].Value = -1
+		ties = NewTieReverser(fn)
+		emit = ties.Add
+	}
+	cur, err := c.Coll.Find(ctx, q.filter(), options.Find().SetSort(sort))
 	if err != nil {
 		return fmt.Errorf("lrs: scan statements: %w", err)
 	}
@@ -162,12 +188,15 @@ func (c CollectionScanner) Scan(ctx context.Context, q ScanQuery, fn func(doc bs
 		if err := cur.Decode(&doc); err != nil {
 			return fmt.Errorf("lrs: read statement: %w", err)
 		}
-		if err := fn(doc); err != nil {
+		if err := emit(doc); err != nil {
 			return err
 		}
 	}
 	if err := cur.Err(); err != nil {
 		return fmt.Errorf("lrs: scan statements: %w", err)
+	}
+	if ties != nil {
+		return ties.Flush()
 	}
 	return nil
 }
