@@ -126,6 +126,10 @@ func progressSchema(path string) fieldKind {
 		return kindObjectID
 	case "createdAt", "updatedAt", "completions.completedAt":
 		return kindDate
+	case "completions.isCompleted":
+		return kindBool
+	case "completions.attempt":
+		return kindNumber
 	}
 	return kindOther
 }
