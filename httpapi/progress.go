@@ -210,23 +210,23 @@ func (s *server) walkStore(ctx context.Context, pq *progressQuery, from *progres
 	return nil
 }
 
-// archivedAttempts reads every archived attempt of an item, in ascending
-// number: the progress filter on completions matches any attempt, not only
-// those a document lists (see render).
-func (s *server) archivedAttempts(it progressItem) ([]progress.Attempt, error) {
-	var archived []progress.Attempt
+// eachArchivedAttempt calls fn with every archived attempt of an item, in
+// ascending number, one decoded at a time: the progress filter on
+// completions matches any attempt, not only those a document lists (see
+// render).
+func (s *server) eachArchivedAttempt(it progressItem, fn func(*progress.Attempt)) error {
 	err := s.cfg.Store.Attempts(it.c.ID, it.owner, func(_ uint32, value []byte) error {
 		a, err := progress.DecodeAttempt(value)
 		if err != nil {
 			return err
 		}
-		archived = append(archived, a)
+		fn(&a)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
+		return fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
 	}
-	return archived, nil
+	return nil
 }
 
 // listProgress serves GET /api/v2/journeyprogress: a JSON array of
