@@ -550,36 +550,32 @@ func TestScanFollowsIndexOrder(t *testing.T) {
 	}
 	ascending := []Position{{1, id(2)}, {1, id(4)}, {1, id(9)}, {2, id(7)}, {3, id(1)}, {3, id(8)}}
 
-	// As the server returns them for {stored: 1, _id: -1}.
-	served := cursorReply(testDB+".statements", stmt(1, 9), stmt(1, 4), stmt(1, 2), stmt(2, 7), stmt(3, 8), stmt(3, 1))
-	runMock(t, "LL's index", []bson.D{llIndexes(true), organisationIndex, served}, func(mt *mtest.T) {
-		l := mockLRS(mt)
-		if err := l.BuildIndexes(context.Background(), IndexOptions{}); err != nil {
-			mt.Fatal(err)
-		}
-		if got := scan(mt, l); !slices.Equal(got, ascending) {
-			mt.Errorf("order %v, want %v", got, ascending)
-		}
-		docs := wantSent(mt, "listIndexes", "listIndexes", "find")
-		if got, want := docs[2].Lookup("sort").String(), `{"stored": {"$numberInt":"1"},"_id": {"$numberInt":"-1"}}`; got != want {
-			mt.Errorf("find sort %s, want %s (LL's org_stored__id walked backwards)", got, want)
-		}
-	})
-
-	built := cursorReply(testDB+".statements", stmt(1, 2), stmt(1, 4), stmt(1, 9), stmt(2, 7), stmt(3, 1), stmt(3, 8))
 	ascendingIndex := cursorReply(testDB+".statements",
 		bson.D{{Key: "v", Value: int32(2)}, {Key: "key", Value: builtScanIndex.Keys}, {Key: "name", Value: builtScanIndex.Name}})
-	runMock(t, "ascending index", []bson.D{ascendingIndex, organisationIndex, built}, func(mt *mtest.T) {
-		l := mockLRS(mt)
-		if err := l.BuildIndexes(context.Background(), IndexOptions{}); err != nil {
-			mt.Fatal(err)
-		}
-		if got := scan(mt, l); !slices.Equal(got, ascending) {
-			mt.Errorf("order %v, want %v", got, ascending)
-		}
-		docs := wantSent(mt, "listIndexes", "listIndexes", "find")
-		if got, want := docs[2].Lookup("sort").String(), `{"stored": {"$numberInt":"1"},"_id": {"$numberInt":"1"}}`; got != want {
-			mt.Errorf("find sort %s, want %s", got, want)
-		}
-	})
+	for _, tc := range []struct {
+		name            string
+		indexes, served bson.D // listIndexes on statements; the find's reply
+		sort            string
+	}{
+		{"LL's index", llIndexes(true),
+			cursorReply(testDB+".statements", stmt(1, 9), stmt(1, 4), stmt(1, 2), stmt(2, 7), stmt(3, 8), stmt(3, 1)),
+			`{"stored": {"$numberInt":"1"},"_id": {"$numberInt":"-1"}}`},
+		{"ascending index", ascendingIndex,
+			cursorReply(testDB+".statements", stmt(1, 2), stmt(1, 4), stmt(1, 9), stmt(2, 7), stmt(3, 1), stmt(3, 8)),
+			`{"stored": {"$numberInt":"1"},"_id": {"$numberInt":"1"}}`},
+	} {
+		runMock(t, tc.name, []bson.D{tc.indexes, organisationIndex, tc.served}, func(mt *mtest.T) {
+			l := mockLRS(mt)
+			if err := l.BuildIndexes(context.Background(), IndexOptions{}); err != nil {
+				mt.Fatal(err)
+			}
+			if got := scan(mt, l); !slices.Equal(got, ascending) {
+				mt.Errorf("order %v, want %v", got, ascending)
+			}
+			docs := wantSent(mt, "listIndexes", "listIndexes", "find")
+			if got := docs[2].Lookup("sort").String(); got != tc.sort {
+				mt.Errorf("find sort %s, want %s", got, tc.sort)
+			}
+		})
+	}
 }
