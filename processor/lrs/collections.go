@@ -48,20 +48,7 @@ func (c CollectionJourneys) Journeys(ctx context.Context, org primitive.ObjectID
 	if err != nil {
 		return fmt.Errorf("lrs: list journeys: %w", err)
 	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	for cur.Next(ctx) {
-		var raw bson.Raw
-		if err := cur.Decode(&raw); err != nil {
-			return fmt.Errorf("lrs: read journey: %w", err)
-		}
-		if err := fn(raw); err != nil {
-			return err
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("lrs: list journeys: %w", err)
-	}
-	return nil
+	return eachDoc(ctx, cur, "list journeys", fn)
 }
 
 // InsertJourney implements JourneyStore.
@@ -182,18 +169,8 @@ func (c CollectionScanner) Scan(ctx context.Context, q ScanQuery, fn func(doc bs
 	if err != nil {
 		return fmt.Errorf("lrs: scan statements: %w", err)
 	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	for cur.Next(ctx) {
-		var doc bson.Raw
-		if err := cur.Decode(&doc); err != nil {
-			return fmt.Errorf("lrs: read statement: %w", err)
-		}
-		if err := emit(doc); err != nil {
-			return err
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("lrs: scan statements: %w", err)
+	if err := eachDoc(ctx, cur, "scan statements", emit); err != nil {
+		return err
 	}
 	if ties != nil {
 		return ties.Flush()
@@ -223,4 +200,23 @@ func (c CollectionScanner) LatestStored(ctx context.Context) (int64, error) {
 	}
 	t, _ := doc.Lookup("stored").DateTimeOK()
 	return t, nil
+}
+
+// eachDoc calls fn with each document of cur, in order, and closes it; what
+// names the read in errors.
+func eachDoc(ctx context.Context, cur lungo.ICursor, what string, fn func(doc bson.Raw) error) error {
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		var doc bson.Raw
+		if err := cur.Decode(&doc); err != nil {
+			return fmt.Errorf("lrs: %s: %w", what, err)
+		}
+		if err := fn(doc); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("lrs: %s: %w", what, err)
+	}
+	return nil
 }
