@@ -171,6 +171,9 @@ func (g *group) void(org, store primitive.ObjectID, target string, voidingSeq ui
 		return nil
 	}
 	targetSeq := binary.BigEndian.Uint64(v)
+	if _, already, err := g.get(voidedKey(targetSeq)); err != nil || already {
+		return err // voided before: nothing changes, nothing to recalculate
+	}
 	g.set(voidedKey(targetSeq), seqb[:])
 	g.l.voided++
 	return g.recalculateFor(org)

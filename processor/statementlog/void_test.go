@@ -134,6 +134,15 @@ func TestVoidingInOneWrite(t *testing.T) {
 	if !isVoided(t, l, uuid(1)) || isVoided(t, l, uuid(2)) {
 		t.Fatal("the target is not voided, or the voiding statement is")
 	}
+	// Voiding it again stores the statement and changes nothing else: no
+	// second mark, no second recalculation request.
+	marks, last := l.voided, l.Last()
+	if _, err := l.Ingest(ctx, org, store, []byte(voiding(uuid(6), uuid(1)))); err != nil {
+		t.Fatal(err)
+	}
+	if l.voided != marks || l.Last() != last+1 {
+		t.Fatalf("a second voiding of a voided statement: marks %d → %d, entries %d → %d; want the marks unchanged and one entry", marks, l.voided, last, l.Last())
+	}
 
 	doc := func(n int, stored int64, statement bson.D) bson.Raw {
 		b, err := bson.Marshal(bson.D{
