@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
@@ -68,11 +69,13 @@ var identParams = []string{"mbox", "mbox_sha1sum", "openid", "account.homePage",
 // ownerParam returns the owner key the ident parameters select, or nil.
 func ownerParam(q url.Values) ([]byte, journey.TrackBy, error) {
 	ident := map[string]any{}
+	var given []string // the parameters, for errors
 	for _, name := range identParams {
 		v := q.Get(name)
 		if v == "" {
 			continue
 		}
+		given = append(given, name)
 		switch name {
 		case "account.homePage", "account.name":
 			acc, _ := ident["account"].(map[string]any)
@@ -95,12 +98,13 @@ func ownerParam(q url.Values) ([]byte, journey.TrackBy, error) {
 		}
 		by = journey.TrackByPersona
 	}
+	field := strings.Join(given, ", ")
 	key, err := journey.OwnerKeyFromIdent(by, ident)
 	if err != nil {
-		return nil, "", errBadRequest("owner", err.Error())
+		return nil, "", errBadRequest(field, err.Error())
 	}
 	if len(key) > state.MaxOwnerLen {
-		return nil, "", errBadRequest("owner", "identifier too long")
+		return nil, "", errBadRequest(field, "identifier too long")
 	}
 	return key, by, nil
 }
