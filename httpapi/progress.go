@@ -215,13 +215,14 @@ func (s *server) walkStore(ctx context.Context, pq *progressQuery, from *progres
 }
 
 // eachArchivedAttempt calls fn with every archived attempt of an item, in
-// ascending number, one decoded at a time: the progress filter on
-// completions matches any attempt, not only those a document lists (see
-// render).
+// ascending number, one decoded at a time into the same Attempt (fn must
+// not keep the pointer past its call): the progress filter on completions
+// matches any attempt, not only those a document lists (see render).
 func (s *server) eachArchivedAttempt(it progressItem, fn func(*progress.Attempt)) error {
+	var a progress.Attempt // one for the walk: fn must not keep it
 	err := s.cfg.Store.Attempts(it.c.ID, it.owner, func(_ uint32, value []byte) error {
-		a, err := progress.DecodeAttempt(value)
-		if err != nil {
+		var err error
+		if a, err = progress.DecodeAttempt(value); err != nil {
 			return err
 		}
 		fn(&a)
