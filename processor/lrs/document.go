@@ -27,7 +27,7 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 	dst = bsoncore.AppendObjectIDElement(dst, "lrs_id", store)
 	actor := documentOf(stmt.Lookup("actor"))
 	if ident, ok := actorIdent(actor); ok {
-		display, _ := actor.Lookup("name").StringValueOK()
+		display, _ := stringOK(actor.Lookup("name"))
 		if display == "" {
 			display = ident
 		}
@@ -40,7 +40,7 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 	dst = bsoncore.AppendBooleanElement(dst, "active", true)
 	dst = bsoncore.AppendBooleanElement(dst, "voided", false)
 	// Validation guarantees a parseable timestamp; shaping set it if absent.
-	ts, _ := time.Parse(time.RFC3339Nano, stmt.Lookup("timestamp").StringValue())
+	ts, _ := time.Parse(time.RFC3339Nano, stringValue(stmt.Lookup("timestamp")))
 	dst = bsoncore.AppendDateTimeElement(dst, "timestamp", ts.UnixMilli())
 	dst = bsoncore.AppendDateTimeElement(dst, "stored", stored.UnixMilli())
 
@@ -55,10 +55,10 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 		relatedActs = relatedActivities(relatedActs, sub)
 	}
 	var registrations, verbs []string
-	if r, ok := stmt.Lookup("context", "registration").StringValueOK(); ok {
+	if r, ok := stringOK(stmt.Lookup("context", "registration")); ok {
 		registrations = append(registrations, r)
 	}
-	verbs = append(verbs, stmt.Lookup("verb", "id").StringValue())
+	verbs = append(verbs, stringValue(stmt.Lookup("verb", "id")))
 
 	dst = appendStrings(dst, "agents", agents)
 	dst = appendStrings(dst, "relatedAgents", related)
@@ -75,16 +75,16 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 // agents arrays (getActorIdent): the mbox, "homePage|name" for an account,
 // the openid or the mbox_sha1sum, in that order of preference.
 func actorIdent(actor bsoncore.Document) (string, bool) {
-	if s, ok := actor.Lookup("mbox").StringValueOK(); ok {
+	if s, ok := stringOK(actor.Lookup("mbox")); ok {
 		return s, true
 	}
 	if acc, ok := actor.Lookup("account").DocumentOK(); ok {
-		home, _ := acc.Lookup("homePage").StringValueOK()
-		name, _ := acc.Lookup("name").StringValueOK()
+		home, _ := stringOK(acc.Lookup("homePage"))
+		name, _ := stringOK(acc.Lookup("name"))
 		return home + "|" + name, true
 	}
 	for _, k := range [...]string{"openid", "mbox_sha1sum"} {
-		if s, ok := actor.Lookup(k).StringValueOK(); ok {
+		if s, ok := stringOK(actor.Lookup(k)); ok {
 			return s, true
 		}
 	}
@@ -105,7 +105,7 @@ func derivedID(kind string, org primitive.ObjectID, ident string) primitive.Obje
 // objectAgents adds the identifiers of an Agent, or of a Group and its
 // members, to set (getAgentsFromObject). Other objects add nothing.
 func objectAgents(set []string, obj bsoncore.Document) []string {
-	switch ot, _ := obj.Lookup("objectType").StringValueOK(); ot {
+	switch ot, _ := stringOK(obj.Lookup("objectType")); ot {
 	case "Agent":
 		if id, ok := actorIdent(obj); ok {
 			set = addUnique(set, id)
@@ -115,8 +115,7 @@ func objectAgents(set []string, obj bsoncore.Document) []string {
 			set = addUnique(set, id)
 		}
 		if members, ok := obj.Lookup("member").ArrayOK(); ok {
-			vals, _ := members.Values()
-			for _, m := range vals {
+			for _, m := range values(members) {
 				if md, ok := m.DocumentOK(); ok {
 					set = objectAgents(set, md)
 				}
@@ -141,8 +140,7 @@ func relatedActivities(set []string, stmt bsoncore.Document) []string {
 	set = activityIDs(set, stmt.Lookup("object"))
 	for _, kind := range contextActivityKinds() {
 		if arr, ok := stmt.Lookup("context", "contextActivities", kind).ArrayOK(); ok {
-			vals, _ := arr.Values()
-			for _, a := range vals {
+			for _, a := range values(arr) {
 				set = activityIDs(set, a)
 			}
 		}
@@ -153,8 +151,8 @@ func relatedActivities(set []string, stmt bsoncore.Document) []string {
 // activityIDs adds the id of obj when it is an Activity.
 func activityIDs(set []string, obj bsoncore.Value) []string {
 	d := documentOf(obj)
-	if ot, _ := d.Lookup("objectType").StringValueOK(); ot == "Activity" {
-		if id, ok := d.Lookup("id").StringValueOK(); ok {
+	if ot, _ := stringOK(d.Lookup("objectType")); ot == "Activity" {
+		if id, ok := stringOK(d.Lookup("id")); ok {
 			set = addUnique(set, id)
 		}
 	}
@@ -164,7 +162,7 @@ func activityIDs(set []string, obj bsoncore.Value) []string {
 // subStatement returns the statement's object when it is a SubStatement.
 func subStatement(stmt bsoncore.Document) (bsoncore.Document, bool) {
 	obj := documentOf(stmt.Lookup("object"))
-	ot, _ := obj.Lookup("objectType").StringValueOK()
+	ot, _ := stringOK(obj.Lookup("objectType"))
 	return obj, ot == "SubStatement"
 }
 

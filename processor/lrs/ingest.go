@@ -177,7 +177,7 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 		if !ok || len(c.errs) > 0 {
 			continue
 		}
-		if id, ok := d.Lookup("id").StringValueOK(); ok {
+		if id, ok := stringOK(d.Lookup("id")); ok {
 			if j, dup := b.given[id]; dup {
 				errs = append(errs, FieldError{Index: i, Field: "id", Message: "repeats the id of statements[" + strconv.Itoa(j) + "]"})
 				continue
