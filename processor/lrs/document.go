@@ -21,11 +21,13 @@ import (
 // organisation and actor identifier, displayed as the actor's name. A
 // statement whose actor has no identifier (an anonymous Group) gets none.
 func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, stored time.Time) []byte {
-	idx, dst := bsoncore.AppendDocumentStart(nil)
+	// The header and the queriable arrays take a few hundred bytes.
+	idx, dst := bsoncore.AppendDocumentStart(make([]byte, 0, 2*len(stmt)+512))
 	dst = bsoncore.AppendObjectIDElement(dst, "_id", primitive.NewObjectIDFromTimestamp(stored))
 	dst = bsoncore.AppendObjectIDElement(dst, "organisation", org)
 	dst = bsoncore.AppendObjectIDElement(dst, "lrs_id", store)
-	actor := documentOf(stmt.Lookup("actor"))
+	parts := partsOf(stmt)
+	actor := documentOf(parts.actor)
 	if ident, ok := actorIdent(actor); ok {
 		display, _ := stringOK(actor.Lookup("name"))
 		if display == "" {
@@ -40,25 +42,26 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 	dst = bsoncore.AppendBooleanElement(dst, "active", true)
 	dst = bsoncore.AppendBooleanElement(dst, "voided", false)
 	// Validation guarantees a parseable timestamp; shaping set it if absent.
-	ts, _ := time.Parse(time.RFC3339Nano, stringValue(stmt.Lookup("timestamp")))
+	ts, _ := time.Parse(time.RFC3339Nano, stringValue(parts.timestamp))
 	dst = bsoncore.AppendDateTimeElement(dst, "timestamp", ts.UnixMilli())
 	dst = bsoncore.AppendDateTimeElement(dst, "stored", stored.UnixMilli())
 
 	agents := objectAgents(nil, actor)
-	agents = objectAgents(agents, documentOf(stmt.Lookup("object")))
-	related := relatedAgents(nil, stmt)
-	related = objectAgents(related, documentOf(stmt.Lookup("authority")))
-	activities := activityIDs(nil, stmt.Lookup("object"))
-	relatedActs := relatedActivities(nil, stmt)
-	if sub, ok := subStatement(stmt); ok {
-		related = relatedAgents(related, sub)
-		relatedActs = relatedActivities(relatedActs, sub)
+	agents = objectAgents(agents, documentOf(parts.object))
+	related := relatedAgents(nil, parts)
+	related = objectAgents(related, documentOf(parts.authority))
+	activities := activityIDs(nil, parts.object)
+	relatedActs := relatedActivities(nil, parts)
+	if sub, ok := subStatement(parts); ok {
+		subParts := partsOf(sub)
+		related = relatedAgents(related, subParts)
+		relatedActs = relatedActivities(relatedActs, subParts)
 	}
 	var registrations, verbs []string
-	if r, ok := stringOK(stmt.Lookup("context", "registration")); ok {
+	if r, ok := stringOK(parts.context.Lookup("registration")); ok {
 		registrations = append(registrations, r)
 	}
-	verbs = append(verbs, stringValue(stmt.Lookup("verb", "id")))
+	verbs = append(verbs, stringValue(documentOf(parts.verb).Lookup("id")))
 
 	dst = appendStrings(dst, "agents", agents)
 	dst = appendStrings(dst, "relatedAgents", related)
@@ -125,21 +128,58 @@ func objectAgents(set []string, obj bsoncore.Document) []string {
 	return set
 }
 
+// statementParts are the elements of a statement (or SubStatement) that
+// the stored document derives from, found in one pass over it rather than
+// a Lookup each (each rescans the statement from its start).
+type statementParts struct {
+	actor, verb, object, timestamp, authority bsoncore.Value
+	context                                   bsoncore.Document // empty when absent
+}
+
+// partsOf returns the parts of statement d.
+func partsOf(d bsoncore.Document) statementParts {
+	var p statementParts
+	for e := range elements(d) {
+		switch string(e.KeyBytes()) {
+		case "actor":
+			p.actor = e.Value()
+		case "verb":
+			p.verb = e.Value()
+		case "object":
+			p.object = e.Value()
+		case "timestamp":
+			p.timestamp = e.Value()
+		case "authority":
+			p.authority = e.Value()
+		case "context":
+			p.context = documentOf(e.Value())
+		}
+	}
+	if p.context == nil {
+		p.context = documentOf(bsoncore.Value{})
+	}
+	return p
+}
+
 // relatedAgents adds the agents of a statement or SubStatement: actor,
 // object, context team and instructor.
-func relatedAgents(set []string, stmt bsoncore.Document) []string {
-	set = objectAgents(set, documentOf(stmt.Lookup("actor")))
-	set = objectAgents(set, documentOf(stmt.Lookup("object")))
-	set = objectAgents(set, documentOf(stmt.Lookup("context", "team")))
-	return objectAgents(set, documentOf(stmt.Lookup("context", "instructor")))
+func relatedAgents(set []string, stmt statementParts) []string {
+	set = objectAgents(set, documentOf(stmt.actor))
+	set = objectAgents(set, documentOf(stmt.object))
+	set = objectAgents(set, documentOf(stmt.context.Lookup("team")))
+	return objectAgents(set, documentOf(stmt.context.Lookup("instructor")))
 }
 
 // relatedActivities adds the activity ids of a statement or SubStatement:
 // its object and its context activities.
-func relatedActivities(set []string, stmt bsoncore.Document) []string {
-	set = activityIDs(set, stmt.Lookup("object"))
+func relatedActivities(set []string, stmt statementParts) []string {
+	set = activityIDs(set, stmt.object)
+	acts, ok := stmt.context.Lookup("contextActivities").DocumentOK()
+	if !ok {
+		return set
+	}
 	for _, kind := range contextActivityKinds() {
-		if arr, ok := stmt.Lookup("context", "contextActivities", kind).ArrayOK(); ok {
+		if arr, ok := acts.Lookup(kind).ArrayOK(); ok {
 			for _, a := range values(arr) {
 				set = activityIDs(set, a)
 			}
@@ -160,8 +200,8 @@ func activityIDs(set []string, obj bsoncore.Value) []string {
 }
 
 // subStatement returns the statement's object when it is a SubStatement.
-func subStatement(stmt bsoncore.Document) (bsoncore.Document, bool) {
-	obj := documentOf(stmt.Lookup("object"))
+func subStatement(stmt statementParts) (bsoncore.Document, bool) {
+	obj := documentOf(stmt.object)
 	ot, _ := stringOK(obj.Lookup("objectType"))
 	return obj, ot == "SubStatement"
 }

@@ -30,7 +30,8 @@ func keep(dst []byte, key []byte, v bsoncore.Value) []byte {
 
 // shapeStatement returns the statement to store.
 func shapeStatement(d bsoncore.Document, lrs *lrsFields) bsoncore.Document {
-	idx, dst := bsoncore.AppendDocumentStart(nil)
+	// Shaping adds a few defaults and the LRS's fields.
+	idx, dst := bsoncore.AppendDocumentStart(make([]byte, 0, len(d)+256))
 	dst = appendStatementBody(dst, d, lrs)
 	dst, _ = bsoncore.AppendDocumentEnd(dst, idx)
 	return dst
