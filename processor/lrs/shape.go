@@ -28,10 +28,10 @@ func keep(dst []byte, key []byte, v bsoncore.Value) []byte {
 	return appendValueElement(dst, key, v)
 }
 
-// shapeStatement returns the statement to store.
-func shapeStatement(d bsoncore.Document, lrs *lrsFields) bsoncore.Document {
-	// Shaping adds a few defaults and the LRS's fields.
-	idx, dst := bsoncore.AppendDocumentStart(make([]byte, 0, len(d)+256))
+// shapeStatement appends the statement to store to dst (a scratch buffer
+// that Prepare reuses from one statement to the next) and returns it.
+func shapeStatement(dst []byte, d bsoncore.Document, lrs *lrsFields) bsoncore.Document {
+	idx, dst := bsoncore.AppendDocumentStart(dst)
 	dst = appendStatementBody(dst, d, lrs)
 	dst, _ = bsoncore.AppendDocumentEnd(dst, idx)
 	return dst
