@@ -48,7 +48,11 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 
 	agents := objectAgents(nil, actor)
 	agents = objectAgents(agents, documentOf(parts.object))
-	related := relatedAgents(nil, parts)
+	// relatedAgents begins with the actor's and the object's agents, which
+	// are agents.
+	related := slices.Clone(agents)
+	related = objectAgents(related, documentOf(parts.context.Lookup("team")))
+	related = objectAgents(related, documentOf(parts.context.Lookup("instructor")))
 	related = objectAgents(related, documentOf(parts.authority))
 	activities := activityIDs(nil, parts.object)
 	relatedActs := relatedActivities(nil, parts)
