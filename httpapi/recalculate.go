@@ -30,7 +30,7 @@ func (s *server) recalculate(w http.ResponseWriter, r *http.Request, rq *request
 	ctx, p := r.Context(), rq.p
 	// Only an active journey is ever recalculated; marking an inactive one
 	// in progress would leave it so forever.
-	// $ne false: a document without isActive is active (SPEC §3 default).
+	// $ne false: a document without isActive is active (docs/design.md §3 default).
 	cond := bson.D{{Key: "isActive", Value: bson.D{{Key: "$ne", Value: false}}}}
 	set := bson.D{
 		{Key: "recalculateRequest", Value: bson.D{

@@ -61,6 +61,7 @@ func (s *server) routeTable() []route {
 		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/count", access: accessRead, h: s.countProgress, alias: true},
 		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/:id", access: accessRead, h: s.getProgressOrCount},
 		{method: http.MethodGet, pattern: "/api/connection/journeyProgress", access: accessRead, h: s.progressConnection},
+		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/:id/attempts", access: accessRead, h: s.progressAttemptsPage},
 
 		{method: http.MethodGet, pattern: "/api/v2/deliveries", access: accessRead, h: s.listDeliveries},
 	}

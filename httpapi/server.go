@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/lrs"
 	"github.com/journeys/journeys/state"
 )
@@ -57,6 +58,20 @@ type Config struct {
 	// Deliveries replays dead-lettered callbacks; nil leaves the replay
 	// route unrouted.
 	Deliveries DeliveryControl
+	// Limits bound the size of journeys saved through the API; the zero
+	// value selects the defaults (docs/design.md §11). LimitStats, when not
+	// nil, counts the saves each limit refused.
+	Limits     journey.Limits
+	LimitStats *journey.LimitStats
+	// ProgressAttempts is how many completed attempts a progress document
+	// lists (the newest; older ones are paged through
+	// /api/v2/journeyprogress/:id/attempts); zero selects
+	// DefaultProgressAttempts.
+	ProgressAttempts int
+	// CheckCallback, when not nil, checks at save time that a callback URL
+	// can be delivered to (dispatch.Dispatcher.CheckTarget); its error is
+	// a 400 on the outcome's callback field.
+	CheckCallback func(ctx context.Context, url string) error
 	// Logger receives request failures; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. It dates writes.

@@ -88,6 +88,9 @@ func (s *server) decodeBody(w http.ResponseWriter, r *http.Request) (*journey.Jo
 	if err != nil {
 		return nil, fromDecodeError(err)
 	}
+	if err := s.checkSave(r.Context(), j); err != nil {
+		return nil, err
+	}
 	return j, nil
 }
 
@@ -194,6 +197,9 @@ func (s *server) patchJourney(w http.ResponseWriter, r *http.Request, rq *reques
 		patch.Apply(j)
 		if err := j.Validate(); err != nil {
 			return fromDecodeError(err)
+		}
+		if err := s.checkSave(ctx, j); err != nil {
+			return err
 		}
 		// A missing updatedAt reads as null, which matches a missing field.
 		var prev any

@@ -13,7 +13,7 @@ import (
 	"github.com/journeys/journeys/processor/outbox"
 )
 
-// The delivery a completion queues carries the body of SPEC §8 exactly.
+// The delivery a completion queues carries the body of docs/design.md §8 exactly.
 func TestCallbackBody(t *testing.T) {
 	e, st := engineFixture(t)
 	org := oid(1)
@@ -39,7 +39,7 @@ func TestCallbackBody(t *testing.T) {
 			{Key: "verb", Value: bson.D{{Key: "id", Value: "http://adlnet.gov/expapi/verbs/completed"}}},
 		}},
 	})
-	if err := e.Statement(doc); err != nil {
+	if _, err := e.Statement(doc); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Commit([]byte("cp")); err != nil {

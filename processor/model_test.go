@@ -182,7 +182,7 @@ type waypointView struct {
 	CompletedAt int64
 }
 
-// refModel is the deliberately simple reference implementation of SPEC
+// refModel is the deliberately simple reference implementation of docs/design.md
 // §4 and §6: no index, no encoding, no cache, no store; every condition is
 // evaluated for every statement.
 type refModel struct {
@@ -407,7 +407,7 @@ func runModel(t *testing.T, seed int64) {
 		for _, m := range refs {
 			m.apply(s)
 		}
-		if err := e.Statement(s.doc); err != nil {
+		if _, err := e.Statement(s.doc); err != nil {
 			t.Fatal(err)
 		}
 		switch r.Intn(40) {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ type proc struct {
 	addr    string
 	extra   []string
 	cmd     *exec.Cmd
-	log     *bytes.Buffer
+	log     *syncBuffer
 	exited  chan struct{}
 }
 
@@ -87,7 +88,7 @@ func (p *proc) launch() {
 		"--log-format", "json", "--log-level", "info",
 	}, p.extra...)
 	p.cmd = exec.Command(binary, args...)
-	p.log = &bytes.Buffer{}
+	p.log = &syncBuffer{}
 	log := p.log
 	p.t.Cleanup(func() {
 		if p.t.Failed() && os.Getenv("JOURNEYS_TEST_LOGS") != "" {
@@ -245,3 +246,24 @@ func statement(id, mbox, verb, object, objectType string, ts time.Time) map[stri
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// syncBuffer is a bytes.Buffer safe for a daemon writing its log while a
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

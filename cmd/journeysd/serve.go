@@ -13,16 +13,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/journeys/journeys/httpapi"
 	"github.com/journeys/journeys/httpapi/ui"
 	"github.com/journeys/journeys/ops"
 	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/dispatch"
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/lrs"
 	"github.com/journeys/journeys/processor/statementlog"
 	"github.com/journeys/journeys/state"
@@ -51,6 +52,8 @@ type serveConfig struct {
 	ShutdownBudget time.Duration
 	LogLevel       string
 	LogFormat      string
+
+	Limits limitFlags
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -73,6 +76,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal)")
+	c.Limits.register(fs)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -110,11 +114,13 @@ type daemon struct {
 	ln         net.Listener
 	srv        *http.Server
 
+	limitStats journey.LimitStats
+
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	errMu  sync.Mutex
-	err    error
-	done   chan struct{}
+	// group runs the parts; the first to fail cancels the others.
+	group *errgroup.Group
+	err   error // why the daemon stopped, if not asked to; set before done
+	done  chan struct{}
 }
 
 // startDaemon opens everything and starts serving. Wait blocks until ctx is
@@ -132,6 +138,9 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	}()
 	var err error
 	if d.store, err = state.Open(filepath.Join(cfg.DataDir, "state"), state.Options{Logger: log.With("component", "pebble")}); err != nil {
+		if errors.Is(err, state.ErrLocked) {
+			return nil, fmt.Errorf("another journeysd is running on %s: stop it, or give this one its own --data-dir (%w)", cfg.DataDir, err)
+		}
 		return nil, err
 	}
 	if err := d.openLRS(ctx); err != nil {
@@ -149,13 +158,6 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if d.pipeline, err = processor.NewPipeline(pc); err != nil {
 		return nil, err
 	}
-	d.metrics = ops.NewMetrics(ops.Sources{
-		Engine:   d.pipeline.Engine().Stats(),
-		Pipeline: d.pipeline.Stats(),
-		Ready:    d.pipeline.Ready,
-		Stream:   d.pipeline.StreamStats,
-		Pebble:   d.store.Metrics,
-	})
 	if d.disp, err = dispatch.New(dispatch.Config{
 		Store:         d.store,
 		Timeout:       cfg.CallbackTimeout,
@@ -164,7 +166,6 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		SigningSecret: cfg.CallbackSigningKey,
 		AllowPrivate:  cfg.CallbackAllowPrivate,
 		Allow:         allow,
-		Registerer:    d.metrics.Registry(),
 		// Half the shutdown budget for in-flight callbacks; the rest is for
 		// the HTTP servers and the pipeline's last commit.
 		Drain:  cfg.ShutdownBudget / 2,
@@ -172,6 +173,15 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	}); err != nil {
 		return nil, err
 	}
+	d.metrics = ops.NewMetrics(ops.Sources{
+		Engine:     d.pipeline.Engine().Stats(),
+		Pipeline:   d.pipeline.Stats(),
+		Ready:      d.pipeline.Ready,
+		Stream:     d.pipeline.StreamStats,
+		Dispatcher: d.disp,
+		Pebble:     d.store.Metrics,
+		Limits:     &d.limitStats,
+	})
 	api, err := httpapi.New(d.apiConfig())
 	if err != nil {
 		return nil, err
@@ -197,6 +207,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
+	d.group, runCtx = errgroup.WithContext(runCtx)
 	d.goRun("pipeline", func() error { return d.runPipeline(runCtx) })
 	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
 	d.goRun("http", func() error {
@@ -235,6 +246,11 @@ func (d *daemon) apiConfig() httpapi.Config {
 		Metrics:    d.metrics.Handler(),
 		Deliveries: d.disp,
 		Logger:     d.log.With("component", "http"),
+
+		Limits:           d.cfg.Limits.journeyLimits(),
+		LimitStats:       &d.limitStats,
+		ProgressAttempts: d.cfg.Limits.ProgressAttempts,
+		CheckCallback:    d.disp.CheckTarget,
 	}
 	if d.cfg.MetricsListen != "" {
 		c.Metrics = nil // served on its own listener
@@ -274,20 +290,16 @@ func (d *daemon) ready(ctx context.Context) error {
 // Addr returns the API's listening address.
 func (d *daemon) Addr() string { return d.ln.Addr().String() }
 
+// goRun runs the part name in the daemon's group: its failure is logged
+// and stops the daemon, with the first failure as Wait's error.
 func (d *daemon) goRun(name string, f func() error) {
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
+	d.group.Go(func() error {
 		if err := f(); err != nil {
 			d.log.Error("stopped on error", "component", name, "err", err)
-			d.errMu.Lock()
-			if d.err == nil {
-				d.err = fmt.Errorf("%s: %w", name, err)
-			}
-			d.errMu.Unlock()
-			d.cancel()
+			return fmt.Errorf("%s: %w", name, err)
 		}
-	}()
+		return nil
+	})
 }
 
 // shutdown stops intake first (the HTTP server), then the pipeline (which
@@ -307,7 +319,7 @@ func (d *daemon) shutdown() {
 		}
 	}
 	d.cancel()
-	d.wg.Wait()
+	d.err = d.group.Wait()
 	d.close()
 	d.log.Info("stopped")
 }
@@ -333,8 +345,6 @@ func (d *daemon) close() {
 // Wait blocks until the daemon stopped and returns why, if not asked to.
 func (d *daemon) Wait() error {
 	<-d.done
-	d.errMu.Lock()
-	defer d.errMu.Unlock()
 	return d.err
 }
 
@@ -363,30 +373,4 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "auto":
-		if f, ok := w.(*os.File); ok && isTerminal(f) {
-			return slog.New(slog.NewTextHandler(w, opts)), nil
-		}
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format: want text, json or auto, got %q", format)
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -18,7 +18,7 @@ var ErrNotFound = errors.New("lrs: not found")
 // taken (in any organisation).
 var ErrDuplicate = errors.New("lrs: duplicate id")
 
-// JourneyStore holds the journey documents (SPEC §3): a MongoDB collection
+// JourneyStore holds the journey documents (docs/design.md §3): a MongoDB collection
 // (CollectionJourneys), or the journeys of the embedded statement log. It
 // is the seam between the HTTP API and pipeline above and whichever LRS
 // holds the journeys. Every write shows up in the change stream the

@@ -6,7 +6,7 @@
 //
 // A Source watches the whole LRS database (not two collections) so that
 // statements and journey edits arrive in a single total order: a journey
-// edit takes effect exactly at its position among the statements (SPEC §2,
+// edit takes effect exactly at its position among the statements (docs/design.md §2,
 // §7). Every Event carries the resume token just after it; the pipeline
 // stores that token in the same atomic commit as the effects of the event,
 // and hands it back to Open after a restart, so the stream neither skips
@@ -78,7 +78,9 @@
 // # Filtering
 //
 // Classify decides what an event means, on the raw BSON, without decoding
-// it. Against MongoDB the Source can also send Pipeline, the server-side
+// it: it reads the event's top level once through package rawbson, and an
+// event whose top level is malformed (rawbson's policy) is ignored whole,
+// never classified from the fields before the damage. Against MongoDB the Source can also send Pipeline, the server-side
 // equivalent of Classify, so that unrelated changes never cross the
 // network; Classify still runs on what arrives. After it come the stages
 // that keep events small (see Large events). The embedded lungo engine

@@ -177,7 +177,7 @@ func (g *group) void(store primitive.ObjectID, target string, voidingSeq uint64)
 
 // recalculateFor asks for a recalculation of every active journey of the
 // organisation of statement entry seq, which was just voided: a statement
-// the pipeline may already have counted no longer counts (SPEC §4), and
+// the pipeline may already have counted no longer counts (docs/design.md §4), and
 // the rebuilt progress, which scans the log, leaves it out. The requests
 // are journey changes in the log, like the API's recalculate, so they take
 // effect at their position, after the voiding. Completions already
