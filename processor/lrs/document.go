@@ -51,8 +51,8 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 	// relatedAgents begins with the actor's and the object's agents, which
 	// are agents.
 	related := slices.Clone(agents)
-	related = objectAgents(related, documentOf(parts.context.Lookup("team")))
-	related = objectAgents(related, documentOf(parts.context.Lookup("instructor")))
+	related = objectAgents(related, documentOf(parts.contextDoc().Lookup("team")))
+	related = objectAgents(related, documentOf(parts.contextDoc().Lookup("instructor")))
 	related = objectAgents(related, documentOf(parts.authority))
 	activities := activityIDs(nil, parts.object)
 	relatedActs := relatedActivities(nil, parts)
@@ -62,7 +62,7 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 		relatedActs = relatedActivities(relatedActs, subParts)
 	}
 	var registrations, verbs []string
-	if r, ok := stringOK(parts.context.Lookup("registration")); ok {
+	if r, ok := stringOK(parts.contextDoc().Lookup("registration")); ok {
 		registrations = append(registrations, r)
 	}
 	verbs = append(verbs, stringValue(documentOf(parts.verb).Lookup("id")))
@@ -104,8 +104,9 @@ func derivedID(kind string, org primitive.ObjectID, ident string) primitive.Obje
 	h.Write([]byte(kind))
 	h.Write(org[:])
 	h.Write([]byte(ident))
+	var sum [sha256.Size]byte
 	var id primitive.ObjectID
-	copy(id[:], h.Sum(nil))
+	copy(id[:], h.Sum(sum[:0]))
 	return id
 }
 
@@ -132,53 +133,73 @@ func objectAgents(set []string, obj bsoncore.Document) []string {
 	return set
 }
 
-// statementParts are the elements of a statement (or SubStatement) that
-// the stored document derives from, found in one pass over it rather than
-// a Lookup each (each rescans the statement from its start).
+// statementParts are the top-level elements of a statement (or
+// SubStatement) that validation and the stored document read, found in
+// one pass over it rather than a Lookup each (each rescans the statement
+// from its start). An absent element has Type 0. A parsed statement has no
+// duplicate keys; the first of each is kept, as Lookup finds it.
 type statementParts struct {
-	actor, verb, object, timestamp, authority bsoncore.Value
-	context                                   bsoncore.Document // empty when absent
+	id, version, actor, verb, object, timestamp, context, result, attachments, stored, authority bsoncore.Value
 }
 
 // partsOf returns the parts of statement d.
 func partsOf(d bsoncore.Document) statementParts {
 	var p statementParts
 	for e := range elements(d) {
+		v := e.Value()
 		switch string(e.KeyBytes()) {
+		case "id":
+			p.id = first(p.id, v)
+		case "version":
+			p.version = first(p.version, v)
 		case "actor":
-			p.actor = e.Value()
+			p.actor = first(p.actor, v)
 		case "verb":
-			p.verb = e.Value()
+			p.verb = first(p.verb, v)
 		case "object":
-			p.object = e.Value()
+			p.object = first(p.object, v)
 		case "timestamp":
-			p.timestamp = e.Value()
-		case "authority":
-			p.authority = e.Value()
+			p.timestamp = first(p.timestamp, v)
 		case "context":
-			p.context = documentOf(e.Value())
+			p.context = first(p.context, v)
+		case "result":
+			p.result = first(p.result, v)
+		case "attachments":
+			p.attachments = first(p.attachments, v)
+		case "stored":
+			p.stored = first(p.stored, v)
+		case "authority":
+			p.authority = first(p.authority, v)
 		}
-	}
-	if p.context == nil {
-		p.context = documentOf(bsoncore.Value{})
 	}
 	return p
 }
+
+// first returns cur unless it is absent, v then.
+func first(cur, v bsoncore.Value) bsoncore.Value {
+	if cur.Type != 0 {
+		return cur
+	}
+	return v
+}
+
+// contextDoc returns the statement's context, or an empty document.
+func (p statementParts) contextDoc() bsoncore.Document { return documentOf(p.context) }
 
 // relatedAgents adds the agents of a statement or SubStatement: actor,
 // object, context team and instructor.
 func relatedAgents(set []string, stmt statementParts) []string {
 	set = objectAgents(set, documentOf(stmt.actor))
 	set = objectAgents(set, documentOf(stmt.object))
-	set = objectAgents(set, documentOf(stmt.context.Lookup("team")))
-	return objectAgents(set, documentOf(stmt.context.Lookup("instructor")))
+	set = objectAgents(set, documentOf(stmt.contextDoc().Lookup("team")))
+	return objectAgents(set, documentOf(stmt.contextDoc().Lookup("instructor")))
 }
 
 // relatedActivities adds the activity ids of a statement or SubStatement:
 // its object and its context activities.
 func relatedActivities(set []string, stmt statementParts) []string {
 	set = activityIDs(set, stmt.object)
-	acts, ok := stmt.context.Lookup("contextActivities").DocumentOK()
+	acts, ok := stmt.contextDoc().Lookup("contextActivities").DocumentOK()
 	if !ok {
 		return set
 	}
@@ -210,13 +231,19 @@ func subStatement(stmt statementParts) (bsoncore.Document, bool) {
 	return obj, ot == "SubStatement"
 }
 
-// documentOf returns v's document, or an empty one.
+// documentOf returns v's document, or an empty one when v is not a
+// document.
 func documentOf(v bsoncore.Value) bsoncore.Document {
 	if d, ok := v.DocumentOK(); ok {
 		return d
 	}
-	return bsoncore.Document{5, 0, 0, 0, 0}
+	return emptyDocument
 }
+
+// emptyDocument is the empty BSON document, shared (it is never written):
+// a literal per call would be an allocation per absent part, and a nil
+// document costs one per Lookup (its error).
+var emptyDocument = bsoncore.Document{5, 0, 0, 0, 0}
 
 // addUnique appends s to set unless present (lodash union keeps the first).
 func addUnique(set []string, s string) []string {

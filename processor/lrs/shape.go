@@ -40,8 +40,14 @@ func shapeStatement(dst []byte, d bsoncore.Document, lrs *lrsFields) bsoncore.Do
 // appendStatementBody appends the elements of statement d, rewritten. lrs
 // is nil for a SubStatement, which takes no LRS-set fields.
 func appendStatementBody(dst []byte, d bsoncore.Document, lrs *lrsFields) []byte {
+	var hasID, hasTimestamp, hasVersion bool
 	for e := range elements(d) {
 		switch k, v := e.KeyBytes(), e.Value(); string(k) {
+		case "id", "timestamp", "version":
+			hasID = hasID || string(k) == "id"
+			hasTimestamp = hasTimestamp || string(k) == "timestamp"
+			hasVersion = hasVersion || string(k) == "version"
+			dst = keep(dst, k, v)
 		case "actor":
 			dst = appendActor(dst, k, v, "Agent")
 		case "object":
@@ -61,15 +67,15 @@ func appendStatementBody(dst []byte, d bsoncore.Document, lrs *lrsFields) []byte
 	if lrs == nil {
 		return dst
 	}
-	if d.Lookup("id").Type == 0 {
+	if !hasID {
 		dst = bsoncore.AppendStringElement(dst, "id", lrs.id)
 	}
-	if d.Lookup("timestamp").Type == 0 {
+	if !hasTimestamp {
 		dst = bsoncore.AppendStringElement(dst, "timestamp", lrs.stored)
 	}
 	dst = bsoncore.AppendStringElement(dst, "stored", lrs.stored)
 	dst = bsoncore.AppendDocumentElement(dst, "authority", lrs.authority)
-	if d.Lookup("version").Type == 0 {
+	if !hasVersion {
 		dst = bsoncore.AppendStringElement(dst, "version", "1.0.0")
 	}
 	return dst

@@ -37,42 +37,46 @@ func at(path, key string) string {
 
 // statement checks a statement, or a SubStatement when sub is set.
 func (c *checker) statement(path string, d bsoncore.Document, sub bool) {
+	p := partsOf(d)
 	if sub {
-		for _, k := range [...]string{"id", "stored", "version", "authority"} {
-			if d.Lookup(k).Type != 0 {
-				c.bad(at(path, k), "not allowed in a SubStatement")
+		for _, f := range [...]struct {
+			key string
+			v   bsoncore.Value
+		}{{"id", p.id}, {"stored", p.stored}, {"version", p.version}, {"authority", p.authority}} {
+			if f.v.Type != 0 {
+				c.bad(at(path, f.key), "not allowed in a SubStatement")
 			}
 		}
 	} else {
-		if v := d.Lookup("id"); v.Type != 0 {
+		if v := p.id; v.Type != 0 {
 			c.uuid(at(path, "id"), v)
 		}
-		if v := d.Lookup("version"); v.Type != 0 {
+		if v := p.version; v.Type != 0 {
 			if s, ok := stringOK(v); !ok || s != "1.0" && !strings.HasPrefix(s, "1.0.") {
 				c.bad(at(path, "version"), "must be a 1.0.x version")
 			}
 		}
 	}
-	c.actor(at(path, "actor"), d.Lookup("actor"), "Agent", false)
-	if verb, ok := c.document(at(path, "verb"), d.Lookup("verb")); ok {
+	c.actor(at(path, "actor"), p.actor, "Agent", false)
+	if verb, ok := c.document(at(path, "verb"), p.verb); ok {
 		c.iri(at(path, "verb.id"), verb.Lookup("id"))
 	}
-	c.object(at(path, "object"), d.Lookup("object"), sub)
-	if v := d.Lookup("timestamp"); v.Type != 0 {
+	c.object(at(path, "object"), p.object, sub)
+	if v := p.timestamp; v.Type != 0 {
 		if s, ok := stringOK(v); !ok || !validTimestamp(s) {
 			c.bad(at(path, "timestamp"), "must be an ISO 8601 timestamp with a time zone")
 		}
 	}
-	if v := d.Lookup("context"); v.Type != 0 {
+	if v := p.context; v.Type != 0 {
 		c.context(at(path, "context"), v)
 	}
-	if v := d.Lookup("result"); v.Type != 0 {
+	if v := p.result; v.Type != 0 {
 		if result, ok := c.document(at(path, "result"), v); ok {
 			c.extensions(at(path, "result.extensions"), result)
 		}
 	}
 	if !sub {
-		c.xapiRules(path, d, false) // a SubStatement's come with its statement's
+		c.xapiRules(path, d, p, false) // a SubStatement's come with its statement's
 	}
 }
 

@@ -84,22 +84,23 @@ func (c *checker) allowed(path string, d bsoncore.Document, allowed keySet) {
 	}
 }
 
-// xapiRules checks statement (or SubStatement) d beyond the shaping rules.
-func (c *checker) xapiRules(path string, d bsoncore.Document, sub bool) {
+// xapiRules checks statement (or SubStatement) d, whose parts are p,
+// beyond the shaping rules.
+func (c *checker) xapiRules(path string, d bsoncore.Document, p statementParts, sub bool) {
 	if sub {
 		c.allowed(path, d, subStatementKeys)
 	} else {
 		c.allowed(path, d, statementKeys)
 	}
-	c.actorKeys(at(path, "actor"), d.Lookup("actor"), "Agent")
+	c.actorKeys(at(path, "actor"), p.actor, "Agent")
 	verbID := ""
-	if verb, ok := d.Lookup("verb").DocumentOK(); ok {
+	if verb, ok := p.verb.DocumentOK(); ok {
 		c.allowed(at(path, "verb"), verb, verbKeys)
 		c.languageMap(at(path, "verb.display"), verb.Lookup("display"), false)
 		verbID, _ = stringOK(verb.Lookup("id"))
 	}
 	objectType := "Activity"
-	if obj, ok := d.Lookup("object").DocumentOK(); ok {
+	if obj, ok := p.object.DocumentOK(); ok {
 		if ot, ok := stringOK(obj.Lookup("objectType")); ok {
 			objectType = ot
 		}
@@ -108,13 +109,13 @@ func (c *checker) xapiRules(path string, d bsoncore.Document, sub bool) {
 	if verbID == verbVoided && objectType != "StatementRef" {
 		c.bad(at(path, "object.objectType"), `a voiding statement's object must be a StatementRef (Data §2.3.2)`)
 	}
-	if result, ok := d.Lookup("result").DocumentOK(); ok {
+	if result, ok := p.result.DocumentOK(); ok {
 		c.result(at(path, "result"), result)
 	}
-	if ctx, ok := d.Lookup("context").DocumentOK(); ok {
+	if ctx, ok := p.context.DocumentOK(); ok {
 		c.contextRules(at(path, "context"), ctx, objectType)
 	}
-	if v := d.Lookup("attachments"); v.Type != 0 {
+	if v := p.attachments; v.Type != 0 {
 		c.attachments(at(path, "attachments"), v)
 	}
 }
@@ -158,7 +159,7 @@ func (c *checker) objectRules(path string, obj bsoncore.Document, objectType str
 	case "StatementRef":
 		c.allowed(path, obj, statementRefKeys)
 	case "SubStatement":
-		c.xapiRules(path, obj, true)
+		c.xapiRules(path, obj, partsOf(obj), true)
 	}
 }
 
