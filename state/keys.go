@@ -26,6 +26,9 @@ const (
 	kindFired      byte = 0x05
 	kindOutbox     byte = 0x06
 	kindDead       byte = 0x07
+	kindRecalc     byte = 0x08
+	kindPending    byte = 0x09
+	kindSkip       byte = 0x0A
 )
 
 // Encoded sizes of the fixed-width key parts.

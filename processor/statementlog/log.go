@@ -12,6 +12,8 @@ import (
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
+
+	"github.com/journeys/journeys/internal/pebblelog"
 )
 
 // Dir is the log's directory inside the daemon's data directory.
@@ -132,6 +134,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	// unchanged, so logs written before open as they did.
 	comparer := *pebble.DefaultComparer
 	comparer.Split = func(key []byte) int { return len(key) }
+	plog := opts.Logger.With("component", "statementlog")
 	db, err := pebble.Open(dir, &pebble.Options{
 		Comparer:           &comparer,
 		Cache:              cache,
@@ -141,7 +144,8 @@ func Open(dir string, opts Options) (*Log, error) {
 		MemTableSize: 32 << 20,
 		// Bounded memory: at most two memtables.
 		MemTableStopWritesThreshold: 2,
-		Logger:                      quietLogger{opts.Logger},
+		Logger:                      pebblelog.Logger(plog),
+		EventListener:               pebblelog.EventListener(plog),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("statementlog: open %s: %w", dir, err)
@@ -259,21 +263,4 @@ func (l *Log) publish() {
 	close(l.notify)
 	l.notify = make(chan struct{})
 	l.notifyMu.Unlock()
-}
-
-// quietLogger passes Pebble's messages to slog: errors and fatal ones at
-// error level, the rest at debug.
-type quietLogger struct{ log *slog.Logger }
-
-func (q quietLogger) Infof(format string, args ...any) {
-	q.log.Debug(fmt.Sprintf(format, args...), "component", "statementlog")
-}
-
-func (q quietLogger) Errorf(format string, args ...any) {
-	q.log.Error(fmt.Sprintf(format, args...), "component", "statementlog")
-}
-
-func (q quietLogger) Fatalf(format string, args ...any) {
-	q.log.Error(fmt.Sprintf(format, args...), "component", "statementlog")
-	panic(fmt.Sprintf(format, args...))
 }

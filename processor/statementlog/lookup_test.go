@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
 
+	"github.com/journeys/journeys/internal/pebblelog"
 	"github.com/journeys/journeys/processor/lrs"
 )
 
@@ -50,7 +51,7 @@ func TestIDLookupsOverTables(t *testing.T) {
 	// over whole keys.
 	db, err := pebble.Open(dir, &pebble.Options{
 		Levels: []pebble.LevelOptions{{FilterPolicy: bloom.FilterPolicy(10)}},
-		Logger: quietLogger{slog.New(slog.DiscardHandler)},
+		Logger: pebblelog.Logger(slog.New(slog.DiscardHandler)),
 	})
 	if err != nil {
 		t.Fatal(err)
