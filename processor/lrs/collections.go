@@ -108,6 +108,7 @@ func (c CollectionClients) Client(ctx context.Context, key string) (bson.Raw, er
 	}
 	return raw, nil
 }
+
 // eachDoc calls fn with each document of cur, in order, and closes it; what
 // names the read in errors.
 func eachDoc(ctx context.Context, cur lungo.ICursor, what string, fn func(doc bson.Raw) error) error {
