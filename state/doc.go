@@ -54,8 +54,18 @@
 //	0x05  0x05 journey[12] len[2] owner attempt[4]    fired marker (empty)
 //	0x06  0x06 id                                     pending delivery
 //	0x07  0x07 id                                     dead-lettered delivery
+//	0x0B  0x0B statement[12]                          persona it counted for
 //
-// Deleting or resetting a journey is therefore a few range deletions,
+// The persona index (0x0B) maps a statement document's _id to the persona
+// (person._id) journeysd last counted it for in a persona-tracked journey.
+// When Learning Locker moves statements to another persona (a merge), the
+// change event carries only the new persona; the index names the old one,
+// whose progress must be recomputed. It holds one entry per statement that
+// matched a persona-tracked journey and is never pruned: a stale entry only
+// costs a recompute that changes nothing.
+//
+// Deleting or resetting a journey, or one owner's progress in it
+// (ResetOwnerProgress), is therefore a few range deletions,
 // independent of the number of owners. Fired markers deliberately outlive
 // Batch.DeleteJourney and Batch.ResetJourneyProgress: see DeleteJourney.
 //

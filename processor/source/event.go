@@ -21,6 +21,9 @@ type Event struct {
 	// ID is the changed document's _id (documentKey._id) when it is an
 	// ObjectId; zero otherwise.
 	ID primitive.ObjectID
+	// Changed says which fields that matter a KindStatementUpdate changed;
+	// zero for other kinds.
+	Changed Fields
 }
 
 // event returns the Event of the given kind the scanned parts describe.
@@ -29,8 +32,12 @@ func (p *parts) event(kind Kind) Event {
 	if t, i, ok := p.clusterTime.TimestampOK(); ok {
 		ev.ClusterTime = primitive.Timestamp{T: t, I: i}
 	}
-	if kind == KindStatementInsert || kind == KindJourneyUpsert {
+	switch kind {
+	case KindStatementInsert, KindJourneyUpsert:
 		ev.Doc = document(p.full)
+	case KindStatementUpdate:
+		ev.Doc = document(p.full)
+		ev.Changed = p.statementFields()
 	}
 	if id, ok := field(p.documentKey, "_id").ObjectIDOK(); ok {
 		ev.ID = id

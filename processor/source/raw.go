@@ -20,6 +20,7 @@ type parts struct {
 	documentKey []byte
 	clusterTime bsoncore.Value
 	full        bsoncore.Value // fullDocument
+	upd         []byte         // updateDescription
 }
 
 // scan reads the parts of the change event ev.
@@ -54,6 +55,8 @@ func scan(ev []byte) parts {
 			p.clusterTime = v
 		case "fullDocument":
 			p.full = v
+		case "updateDescription":
+			p.upd = document(v)
 		}
 		rest = next
 	}

@@ -1,0 +1,101 @@
+package source
+
+import (
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+)
+
+// Fields is a set of the statement fields whose updates matter to
+// journeysd (SPEC §2, §4).
+type Fields uint8
+
+const (
+	// FieldPerson is person or personaIdentifier: Learning Locker assigned
+	// the statement to a persona, or moved it to another one (a merge).
+	FieldPerson Fields = 1 << iota
+	// FieldVoided is voided: a voiding statement voided this one.
+	FieldVoided
+	// FieldsAll is every field: a replace, which can change anything.
+	FieldsAll = FieldPerson | FieldVoided
+)
+
+// statementFieldNames maps the top-level statement fields that matter to
+// their Fields bit.
+var statementFieldNames = []struct {
+	name string
+	bit  Fields
+}{
+	{"person", FieldPerson},
+	{"personaIdentifier", FieldPerson},
+	{"voided", FieldVoided},
+}
+
+// fieldBit returns the Fields bit of a top-level field name, or 0.
+func fieldBit(name []byte) Fields {
+	for _, f := range statementFieldNames {
+		if string(name) == f.name {
+			return f.bit
+		}
+	}
+	return 0
+}
+
+// statementFields returns which fields that matter the scanned update or
+// replace event changed: every one for a replace; for an update, those
+// its updateDescription names in updatedFields (keys) or removedFields
+// (values), as whole top-level fields.
+func (p *parts) statementFields() Fields {
+	switch string(p.op) {
+	case "replace":
+		return FieldsAll
+	case "update":
+	default:
+		return 0
+	}
+	var f Fields
+	forEach(document(field(p.upd, "updatedFields")), func(k []byte, _ bsoncore.Value) {
+		f |= fieldBit(k)
+	})
+	removed := field(p.upd, "removedFields")
+	if removed.Type == bsontype.Array {
+		forEach(removed.Data, func(_ []byte, v bsoncore.Value) {
+			f |= fieldBit(str(v))
+		})
+	}
+	return f
+}
+
+// forEach calls fn with each element of the BSON document (or array) doc;
+// a malformed document ends the iteration early.
+func forEach(doc []byte, fn func(key []byte, v bsoncore.Value)) {
+	n, _, ok := bsoncore.ReadLength(doc)
+	if !ok || n < 5 || int(n) > len(doc) {
+		return
+	}
+	rest := doc[4 : n-1]
+	for len(rest) > 0 {
+		elem, next, ok := bsoncore.ReadElement(rest)
+		if !ok {
+			return
+		}
+		v, err := elem.ValueErr()
+		if err != nil {
+			return
+		}
+		fn(elem.KeyBytes(), v)
+		rest = next
+	}
+}
+
+// statementUpdateFilter is the $or, on a change event, that lets through
+// the statement updates statementFields finds a field in.
+func statementUpdateFilter() bson.A {
+	or := bson.A{}
+	names := bson.A{}
+	for _, f := range statementFieldNames {
+		or = append(or, bson.D{{Key: "updateDescription.updatedFields." + f.name, Value: bson.D{{Key: "$exists", Value: true}}}})
+		names = append(names, f.name)
+	}
+	return append(or, bson.D{{Key: "updateDescription.removedFields", Value: bson.D{{Key: "$in", Value: names}}}})
+}
