@@ -58,6 +58,9 @@ type Engine struct {
 	matchFn    func(int) bool
 	encodeBuf  []byte
 	matchedAny bool
+	// recomputing is set while an owner recompute applies statements: the
+	// skip sets do not apply to it (see Pipeline.recomputeOwner).
+	recomputing bool
 
 	// cache holds committed records across commits; written is scratch
 	// for Commit.
@@ -270,7 +273,7 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	} else if len(c.Sources) > 0 {
 		return nil
 	}
-	if l.skip != nil {
+	if l.skip != nil && !e.recomputing {
 		if _, ok := l.skip[primitive.ObjectID(e.hdr.id)]; ok {
 			return nil
 		}
@@ -310,6 +313,10 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	}
 	en.changed = true
 	e.stats.Matched.Add(1)
+	if c.TrackBy == journey.TrackByPersona {
+		// Names the persona to recompute if the statement moves (a merge).
+		e.pendingBatch().SetStatementPersona(e.hdr.id, [12]byte(owner[1:]))
+	}
 	if eff.Completed {
 		return e.completed(en)
 	}
@@ -403,7 +410,12 @@ func (e *Engine) load(l *live, owner []byte) (*entry, error) {
 func (e *Engine) Commit(checkpoint []byte) error {
 	b := e.pendingBatch()
 	for _, en := range e.order {
-		if en.changed {
+		switch {
+		case !en.changed:
+		case en.rec.Attempt.Number == 0:
+			// Reset by an owner recompute and nothing counted since.
+			b.DeleteProgress(en.l.c.ID, en.owner)
+		default:
 			e.encodeBuf = en.rec.AppendBinary(e.encodeBuf[:0])
 			b.PutProgress(en.l.c.ID, en.owner, e.encodeBuf)
 		}

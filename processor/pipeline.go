@@ -95,6 +95,9 @@ type PipelineStats struct {
 	// number of statements left in the running one.
 	Recalculations  atomic.Uint64
 	RecalcRemaining atomic.Int64
+	// OwnerRecomputes counts owners whose progress a statement update
+	// (Learning Locker's persona assignment, merge or voiding) rebuilt.
+	OwnerRecomputes atomic.Uint64
 	// HistoryLost counts restarts of the stream after its history was lost.
 	HistoryLost atomic.Uint64
 	// CommitDuration, when set, observes each commit's duration in seconds.
@@ -407,6 +410,10 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 		}
 	case source.KindJourneyUpsert:
 		if err := p.journeyChanged(ctx, ev.Doc, int64(ev.ClusterTime.T)*1000); err != nil {
+			return err
+		}
+	case source.KindStatementUpdate:
+		if err := p.statementUpdated(ctx, ev); err != nil {
 			return err
 		}
 	case source.KindJourneyDelete:

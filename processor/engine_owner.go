@@ -1,0 +1,77 @@
+package processor
+
+import (
+	"sort"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/progress"
+)
+
+// Owner recomputes: the engine's part of following Learning Locker's
+// statement updates (see Pipeline.statementUpdated).
+
+// eligibleJourneys returns, in id order, the live active journeys the
+// stored statement with header h is eligible for (SPEC §4: organisation
+// and sources; whether it is voided is for the caller).
+func (e *Engine) eligibleJourneys(h *header) []*live {
+	var out []*live
+	for _, l := range e.journeys {
+		c := l.c
+		if !c.Active || len(c.Waypoints) == 0 || primitive.ObjectID(h.organisation) != c.Organisation {
+			continue
+		}
+		if h.hasLRS && !c.HasSource(primitive.ObjectID(h.lrsID)) || !h.hasLRS && len(c.Sources) > 0 {
+			continue
+		}
+		out = append(out, l)
+	}
+	sort.Slice(out, func(a, b int) bool { return string(out[a].c.ID[:]) < string(out[b].c.ID[:]) })
+	return out
+}
+
+// resetOwner empties owner's progress in journey l, in the pending batch:
+// its record and archived attempts are deleted (fired markers stay), and
+// an empty record takes its place in the write-back cache, so that the
+// statements applied next rebuild it from nothing.
+func (e *Engine) resetOwner(l *live, owner []byte) {
+	key := e.appendEntryKey(l.c.ID, owner)
+	if en, ok := e.dirty[string(key)]; ok {
+		en.rec, en.changed = progress.Record{}, true
+	} else {
+		e.cache.take(key) // drop the committed copy
+		en := &entry{l: l, key: string(key), changed: true}
+		en.owner = []byte(en.key[12:])
+		e.dirty[en.key] = en
+		e.order = append(e.order, en)
+	}
+	e.pendingBatch().ResetOwnerProgress(l.c.ID, owner)
+}
+
+// applyOwner applies one stored statement to journey l during an owner
+// recompute: as StatementFor, but the journey's skip set does not apply
+// (the recompute rebuilds from every stored statement, including those a
+// recalculation applied that the stream has yet to deliver). It reports
+// whether the statement matched a waypoint.
+func (e *Engine) applyOwner(l *live, doc bson.Raw) (matched bool, err error) {
+	e.recomputing, e.matchedAny = true, false
+	defer func() { e.recomputing = false }()
+	if err := e.StatementFor(l.c.ID, doc); err != nil {
+		return false, err
+	}
+	return e.Matched(), nil
+}
+
+// ownerKeys returns the statement document's owner key for each tracking
+// kind; nil where it has none.
+func ownerKeys(doc bson.Raw) (actor, persona []byte) {
+	if k, ok := journey.AppendOwnerKey(nil, doc, journey.TrackByActor); ok {
+		actor = k
+	}
+	if k, ok := journey.AppendOwnerKey(nil, doc, journey.TrackByPersona); ok {
+		persona = k
+	}
+	return actor, persona
+}

@@ -1,0 +1,230 @@
+package processor
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
+	"github.com/journeys/journeys/processor/source"
+)
+
+// Learning Locker changes statements after inserting them (SPEC §2, §4): a
+// worker sets person and personaIdentifier on a statement inserted without
+// them, or moves every statement of an identifier to another persona (a
+// merge); a voiding statement sets voided on its target. Each such update
+// arrives from the stream as a KindStatementUpdate, and the progress it
+// affects is recomputed at its position in the stream:
+//
+//   - Only the affected (journey, owner) pairs: the owners the update can
+//     add the statement to or remove it from (affectedOwners), in the live
+//     active journeys the statement is eligible for.
+//   - From the owner's stored eligible statements, in (stored, _id) order,
+//     read with a pushdown filter on the owner (person._id or the actor's
+//     IFI), the organisation and the sources: a late persona is placed as
+//     if it had been known at insert.
+//   - Exactly once: what came before the update is committed first; the
+//     owner's reset, its rebuilt records and archived attempts, fired
+//     markers and deliveries then go into the pending batch and are
+//     committed with the checkpoint of the update. A crash before that
+//     commit replays the update, which recomputes again from the same
+//     statements.
+//   - Statements the recompute reads that the stream has yet to deliver
+//     (inserted after the update's position) would count twice: as for a
+//     recalculation, those stored from the skew cutoff on join the
+//     journey's skip set (see Pipeline.recalculate).
+//   - Fired outcomes are never recalled; fired markers outlive the reset,
+//     so an attempt number that fired never fires again, and an attempt
+//     that completes with a new number fires.
+//
+// The old persona of a merge is not in the event (MongoDB sends the
+// document after the update); the state store's persona index names the
+// persona each statement last counted for.
+
+// ownerTarget is one owner whose progress an update affects, in the
+// journeys of one tracking kind.
+type ownerTarget struct {
+	by    journey.TrackBy
+	owner []byte
+}
+
+// affectedOwners decides whose progress a statement update affects.
+// changed is what the update changed; actor and persona are the
+// statement's owner keys after it (nil when it has none), and prev is the
+// persona the statement last counted for (nil when none).
+//
+// voided affects the statement's owner in both tracking kinds (it stops
+// or resumes counting). person affects persona tracking only: the new
+// persona gains the statement, and a previous, different persona loses it.
+func affectedOwners(changed source.Fields, actor, persona, prev []byte) []ownerTarget {
+	var out []ownerTarget
+	if changed&source.FieldVoided != 0 && actor != nil {
+		out = append(out, ownerTarget{journey.TrackByActor, actor})
+	}
+	if changed&(source.FieldVoided|source.FieldPerson) != 0 && persona != nil {
+		out = append(out, ownerTarget{journey.TrackByPersona, persona})
+	}
+	if changed&source.FieldPerson != 0 && prev != nil && !slices.Equal(prev, persona) {
+		out = append(out, ownerTarget{journey.TrackByPersona, prev})
+	}
+	return out
+}
+
+// statementUpdated handles a KindStatementUpdate event (see above).
+func (p *Pipeline) statementUpdated(ctx context.Context, ev source.Event) error {
+	if ev.Doc == nil {
+		return nil // deleted before the server looked it up
+	}
+	var h header
+	if !readHeader(ev.Doc, &h) {
+		p.engine.stats.Malformed.Add(1)
+		return nil
+	}
+	if len(p.engine.stale) > 0 {
+		p.engine.refreshIndexes()
+	}
+	js := p.engine.eligibleJourneys(&h)
+	if len(js) == 0 {
+		return nil
+	}
+	actor, persona := ownerKeys(ev.Doc)
+	// What came before the update is committed with its own checkpoint
+	// (the recompute is committed with the update's), and so that the
+	// persona index reads what the pending batch wrote.
+	if err := p.commit(); err != nil {
+		return err
+	}
+	var prev []byte
+	if ev.Changed&source.FieldPerson != 0 {
+		id, ok, err := p.cfg.Store.StatementPersona(h.id)
+		if err != nil {
+			return fmt.Errorf("read persona of statement %s: %w", primitive.ObjectID(h.id).Hex(), err)
+		}
+		if ok {
+			prev = journey.PersonaKey(id)
+		}
+	}
+	targets := affectedOwners(ev.Changed, actor, persona, prev)
+	for _, t := range targets {
+		var of []*live
+		for _, l := range js {
+			if l.c.TrackBy == t.by {
+				of = append(of, l)
+			}
+		}
+		if len(of) == 0 {
+			continue
+		}
+		if err := p.recomputeOwner(ctx, primitive.ObjectID(h.organisation), t, of); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recomputeOwner rebuilds t's progress in the journeys js (all of t's
+// tracking kind and organisation org) from t's stored eligible statements,
+// into the pending batch.
+func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t ownerTarget, js []*live) error {
+	p.stats.OwnerRecomputes.Add(1)
+	filter, err := journey.OwnerFilter(t.owner)
+	if err != nil {
+		return fmt.Errorf("recompute owner: %w", err)
+	}
+	q := lrs.ScanQuery{Organisation: org, Filter: filter}
+	for _, l := range js {
+		if len(l.c.Sources) == 0 {
+			q.Sources = nil
+			break
+		}
+		q.Sources = append(q.Sources, l.c.Sources...)
+	}
+	for _, l := range js {
+		p.engine.resetOwner(l, t.owner)
+	}
+	margin := p.cfg.SkewMargin.Milliseconds()
+	cutoff := max(p.cp.LastStored, p.floorStored) - margin
+	skip := make([][]primitive.ObjectID, len(js))
+	var scanMax int64
+	err = p.scanStatements(ctx, q, func(doc bson.Raw) error {
+		key, ok := journey.AppendOwnerKey(nil, doc, t.by)
+		if !ok || !slices.Equal(key, t.owner) {
+			return nil // the pushdown is a superset
+		}
+		for i, l := range js {
+			matched, err := p.engine.applyOwner(l, doc)
+			if err != nil {
+				return err
+			}
+			if s := p.engine.hdr.stored; matched && s >= cutoff {
+				skip[i] = append(skip[i], primitive.ObjectID(p.engine.hdr.id))
+				scanMax = max(scanMax, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recompute owner of journeys in organisation %s: %w", org.Hex(), err)
+	}
+	for i, l := range js {
+		if len(skip[i]) > 0 {
+			if err := p.addSkips(l, skip[i], scanMax+margin); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addSkips adds statements to journey l's skip set (kept until the stream
+// delivers a statement stored after until), in its stored meta too.
+func (p *Pipeline) addSkips(l *live, ids []primitive.ObjectID, until int64) error {
+	m := p.metas[l.c.ID]
+	if m == nil {
+		return nil
+	}
+	for _, id := range ids {
+		if _, ok := l.skip[id]; !ok {
+			m.Skip = append(m.Skip, id)
+		}
+	}
+	m.SkipUntil = max(m.SkipUntil, until)
+	p.noteSkipUntil(m.SkipUntil)
+	p.engine.SetSkip(l.c.ID, m.skipSet())
+	return p.putMeta(l.c.ID, m)
+}
+
+// scanStatements calls fn with each stored statement q selects, in
+// (stored, _id) order.
+func (p *Pipeline) scanStatements(ctx context.Context, q lrs.ScanQuery, fn func(doc bson.Raw) error) error {
+	filter := bson.D{{Key: "organisation", Value: q.Organisation}}
+	if len(q.Sources) > 0 {
+		filter = append(filter, bson.E{Key: "lrs_id", Value: bson.D{{Key: "$in", Value: q.Sources}}})
+	}
+	filter = append(filter, bson.E{Key: "voided", Value: bson.D{{Key: "$ne", Value: true}}})
+	filter = append(filter, q.Filter...)
+	cur, err := p.cfg.DB.Collection(p.cfg.Statements).Find(ctx, filter,
+		options.Find().SetSort(bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("scan statements: %w", err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		var doc bson.Raw
+		if err := cur.Decode(&doc); err != nil {
+			return fmt.Errorf("read statement: %w", err)
+		}
+		if err := fn(doc); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("scan statements: %w", err)
+	}
+	return nil
+}
