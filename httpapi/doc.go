@@ -27,6 +27,19 @@
 // journeys are configuration, counted in hundreds, and the daemon holds all
 // of them in memory anyway. Only the documents of the page are decoded.
 //
+// # Testing conditions before they count
+//
+// POST /api/v2/journey/conditions/test compiles a condition exactly as a
+// waypoint save does (journey.ParseConditions) and evaluates it against the
+// newest N (at most MaxTestStatements) statements of the principal's
+// organisation, read through Config.Statements, newest first. It answers
+// how many match, the newest matches, the verbs seen, and whether the
+// candidate index serves the condition (processor.IndexPath). It reads only
+// and needs the scope a journey write needs. httprouter cannot register
+// the static segment "conditions" beside /api/v2/journey/:id, so the route
+// is registered as /api/v2/journey/:id/test (route.routed) and documented
+// under its real path.
+//
 // # Authentication and scoping
 //
 // Every /api and /data route needs HTTP Basic credentials: an LRS client's

@@ -8,11 +8,20 @@ import (
 	"testing"
 
 	"github.com/julienschmidt/httprouter"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 )
 
 type nopReplayer struct{}
 
 func (nopReplayer) Replay(context.Context, string) error { return nil }
+
+// noStatements is an LRS without statements.
+type noStatements struct{}
+
+func (noStatements) Recent(context.Context, primitive.ObjectID, int, func(bson.Raw) error) error {
+	return nil
+}
 
 // TestOpenAPIMatchesRoutes: every registered route is in the served
 // document, and every operation of the document is routed — for the full
@@ -23,8 +32,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		c.Ingest = func(context.Context, Principal, []byte) ([]string, error) { return nil, nil }
 		c.Deliveries = nopReplayer{}
 		c.Metrics = http.NotFoundHandler()
+		c.Statements = noStatements{}
 	}
-	optional := []string{"/data/xAPI/statements", "/api/v2/deliveries/{id}/replay", "/metrics"}
+	optional := []string{"/data/xAPI/statements", "/api/v2/deliveries/{id}/replay", "/metrics", "/api/v2/journey/conditions/test"}
 	for _, tc := range []struct {
 		name      string
 		configure []func(*Config)

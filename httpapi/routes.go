@@ -28,6 +28,13 @@ type route struct {
 	// httprouter cannot register both patterns (GET /api/v2/journey/count
 	// under GET /api/v2/journey/:id).
 	alias bool
+	// routed, when set, is the pattern registered on the router in place
+	// of pattern, which the OpenAPI document shows: httprouter cannot
+	// register a static segment where another route has a parameter, so
+	// POST /api/v2/journey/conditions/test is registered as
+	// /api/v2/journey/:id/test and its handler answers 404 for any other
+	// id.
+	routed string
 }
 
 // routeTable lists the routes for the server's configuration.
@@ -57,6 +64,9 @@ func (s *server) routeTable() []route {
 	}
 	if s.cfg.Deliveries != nil {
 		rs = append(rs, route{method: http.MethodPost, pattern: "/api/v2/deliveries/:id/replay", access: accessWrite, h: s.replay})
+	}
+	if s.cfg.Statements != nil {
+		rs = append(rs, route{method: http.MethodPost, pattern: "/api/v2/journey/conditions/test", routed: "/api/v2/journey/:id/test", access: accessWrite, h: s.testConditions})
 	}
 	if s.cfg.Ingest != nil {
 		rs = append(rs, route{method: http.MethodPost, pattern: "/data/xAPI/statements", access: accessIngest, h: s.ingest})

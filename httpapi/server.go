@@ -36,6 +36,9 @@ type Config struct {
 	// ids; it is lrs.LRS.Ingest, whose error types are mapped to 400 and
 	// 409 responses. Nil leaves POST /data/xAPI/statements unrouted.
 	Ingest func(ctx context.Context, p Principal, body []byte) ([]string, error)
+	// Statements reads recent statements for the condition tester; nil
+	// leaves POST /api/v2/journey/conditions/test unrouted.
+	Statements Statements
 	// Ready reports readiness for /readyz; nil is always ready.
 	Ready func(ctx context.Context) error
 	// Metrics is served at /metrics when non-nil.
@@ -127,7 +130,11 @@ func (s *server) newRouter() *httprouter.Router {
 		if rt.alias {
 			continue // served by the route sharing its pattern
 		}
-		r.Handle(rt.method, rt.pattern, s.handle(rt))
+		pattern := rt.pattern
+		if rt.routed != "" {
+			pattern = rt.routed
+		}
+		r.Handle(rt.method, pattern, s.handle(rt))
 	}
 	r.NotFound = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.writeError(w, req, errNotFound("no such route"))

@@ -244,6 +244,7 @@ func (d *daemon) apiConfig() httpapi.Config {
 			Key: d.admin.Key, Secret: d.admin.Secret,
 			Organisation: d.admin.Organisation, Store: d.admin.Store,
 		},
+		Statements: d.lrs,
 		Ready:      d.ready,
 		Metrics:    d.metrics.Handler(),
 		Deliveries: d.disp,

@@ -263,20 +263,7 @@ type e2eConfig struct {
 // over progress the real engine computed from generated traffic. Set
 // UI_SCREENSHOTS to a directory to keep the screenshots it takes.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping the browser test in -short mode")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("skipping the browser test: node is not installed (apt-get install -y nodejs npm)")
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("skipping the browser test: %s is missing (apt-get install -y chromium)", chromium)
-	}
-	if _, err := os.Stat(filepath.Join("e2e", "node_modules", "playwright-core", "package.json")); err != nil {
-		t.Skip("skipping the browser test: playwright-core is missing (npm ci in httpapi/ui/e2e)")
-	}
-
+	node := browserPrerequisites(t)
 	s := newSite(t)
 	cfg := e2eConfig{URL: s.srv.URL + ui.Prefix, Key: clientKey, Secret: clientSecret, Chromium: chromium}
 	cfg.Journeys = s.createJourneys()
@@ -306,7 +293,31 @@ func TestBrowser(t *testing.T) {
 	if cfg.Screenshots == "" {
 		cfg.Screenshots = t.TempDir()
 	}
-	runE2E(t, node, cfg)
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runScript(t, node, "ui.test.mjs", b)
+}
+
+// browserPrerequisites returns node's path, or skips the test when node,
+// Chromium or playwright-core is missing, or in -short mode.
+func browserPrerequisites(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping the browser test in -short mode")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("skipping the browser test: node is not installed (apt-get install -y nodejs npm)")
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("skipping the browser test: %s is missing (apt-get install -y chromium)", chromium)
+	}
+	if _, err := os.Stat(filepath.Join("e2e", "node_modules", "playwright-core", "package.json")); err != nil {
+		t.Skip("skipping the browser test: playwright-core is missing (npm ci in httpapi/ui/e2e)")
+	}
+	return node
 }
 
 // createJourneys creates the fixture's journeys: a sequential repeatable
@@ -398,23 +409,19 @@ func (s *site) learners(id string) (byMbox, byAccount learnerExpectation) {
 	return byMbox, byAccount
 }
 
-// runE2E runs the browser script with cfg and fails the test with its
-// output when it fails.
-func runE2E(t *testing.T, node string, cfg e2eConfig) {
+// runScript runs the browser script e2e/name with config in E2E_CONFIG
+// and fails the test with its output when it fails.
+func runScript(t *testing.T, node, name string, config []byte) {
 	t.Helper()
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "ui.test.mjs")
+	cmd := exec.CommandContext(ctx, node, name)
 	cmd.Dir = "e2e"
-	cmd.Env = append(os.Environ(), "E2E_CONFIG="+string(b))
+	cmd.Env = append(os.Environ(), "E2E_CONFIG="+string(config))
 	cmd.WaitDelay = 5 * time.Second // bound a browser that outlives the script
 	out, err := cmd.CombinedOutput()
-	t.Logf("ui.test.mjs:\n%s", out)
+	t.Logf("%s:\n%s", name, out)
 	if err != nil {
-		t.Fatalf("ui.test.mjs: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
 }

@@ -1,11 +1,22 @@
-// Package ui serves the journeys visualisation: a single page under /ui/
-// that lists the journeys with their status, draws a journey's funnel and
-// looks up a learner's attempts.
+// Package ui serves the journeys page: a single page under /ui/ that lists
+// the journeys with their status, draws a journey's funnel, looks up a
+// learner's attempts, and edits journeys.
 //
-// The page is static — index.html, app.js and app.css, embedded in the
-// binary — and reads everything through the same authenticated HTTP API as
-// any other client (package httpapi), so it needs no server-side state and
-// grants nothing the API does not. Credentials typed into its sign-in form
+// The editor creates, changes, deactivates and deletes journeys. Waypoint
+// conditions are built from common clauses (verb, activity id and type,
+// result success, scaled score range, context parent and grouping) or
+// written as raw JSON, and both round-trip to the conditions string the
+// journey stores. As the operator types, each waypoint's conditions are
+// tested against the organisation's recent statements
+// (POST /api/v2/journey/conditions/test). The API's validation errors are
+// shown at their fields, the page says what a save does to progress before
+// it is made, and a recalculation's status is followed live after it.
+//
+// The page is static — index.html, the ES modules app.js, editor.js and
+// condition.js, and app.css, embedded in the binary — and reads and writes
+// everything through the same authenticated HTTP API as any other client
+// (package httpapi), so it needs no server-side state and grants nothing
+// the API does not. Credentials typed into its sign-in form
 // live in a JavaScript variable only: never in storage, cookies or URLs.
 //
 // Mount the handler beside the API on the same origin, so the page's API

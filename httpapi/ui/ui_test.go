@@ -54,9 +54,11 @@ func TestServesAssets(t *testing.T) {
 	for _, tc := range []struct {
 		path, contentType, contains string
 	}{
-		{"/ui/", "text/html; charset=utf-8", `<script src="app.js" defer></script>`},
+		{"/ui/", "text/html; charset=utf-8", `<script type="module" src="app.js"></script>`},
 		{"/ui/index.html", "text/html; charset=utf-8", `<form id="signin"`},
-		{"/ui/app.js", "text/javascript; charset=utf-8", "'use strict';"},
+		{"/ui/app.js", "text/javascript; charset=utf-8", "import { createEditor } from './editor.js';"},
+		{"/ui/editor.js", "text/javascript; charset=utf-8", "export function createEditor("},
+		{"/ui/condition.js", "text/javascript; charset=utf-8", "export function toQuery("},
 		{"/ui/app.css", "text/css; charset=utf-8", "prefers-color-scheme"},
 		{"/ui/icon.svg", "image/svg+xml", "<svg"},
 	} {
@@ -139,7 +141,6 @@ func TestPageIsSelfContained(t *testing.T) {
 	srv := newServer(t)
 	_, page := get(t, srv, http.MethodGet, "/ui/", nil)
 	_, css := get(t, srv, http.MethodGet, "/ui/app.css", nil)
-	_, js := get(t, srv, http.MethodGet, "/ui/app.js", nil)
 	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(page, -1)
 	if len(refs) < 3 {
 		t.Fatalf("page references %d files, want at least the script, the styles and the icon", len(refs))
@@ -160,7 +161,28 @@ func TestPageIsSelfContained(t *testing.T) {
 	if strings.Contains(css, "url(") || strings.Contains(css, "@import") {
 		t.Error("app.css loads a resource")
 	}
-	if regexp.MustCompile(`https?://`).MatchString(js) || strings.Contains(js, "innerHTML") {
-		t.Error("app.js names another origin or writes HTML")
+	// The scripts are modules: app.js and what it imports, transitively.
+	imports := regexp.MustCompile(`(?m)^import .* from '\./([a-z]+\.js)';$`)
+	seen := map[string]bool{}
+	for queue := []string{"app.js"}; len(queue) > 0; queue = queue[1:] {
+		name := queue[0]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		res, js := get(t, srv, http.MethodGet, "/ui/"+name, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d", name, res.StatusCode)
+			continue
+		}
+		if regexp.MustCompile(`https?://`).MatchString(js) || strings.Contains(js, "innerHTML") || strings.Contains(js, "insertAdjacentHTML") {
+			t.Errorf("%s names another origin or writes HTML", name)
+		}
+		for _, m := range imports.FindAllStringSubmatch(js, -1) {
+			queue = append(queue, m[1])
+		}
+	}
+	if !seen["editor.js"] || !seen["condition.js"] {
+		t.Errorf("the modules reached from app.js are %v, want editor.js and condition.js among them", seen)
 	}
 }

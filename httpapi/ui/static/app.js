@@ -1,11 +1,12 @@
 // The journeys visualisation: journeys with their status, a journey's
-// funnel and a learner lookup, read through the daemon's HTTP API.
+// funnel and a learner lookup, read through the daemon's HTTP API, and the
+// journey editor (editor.js) that writes through it.
 //
 // Everything shown comes from API responses and is inserted as text (never
 // as HTML), so a journey description or learner name cannot inject markup.
 // The credentials exist only as the `auth` header value below: nothing is
 // written to storage, cookies or the URL.
-'use strict';
+import { createEditor } from './editor.js';
 
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -78,9 +79,10 @@
     return `Basic ${btoa(bin)}`;
   }
 
-  // api GETs an API path (relative to /api/) with params and returns the
-  // decoded JSON body.
-  async function api(path, params) {
+  // api requests an API path (relative to /api/) with params and returns
+  // the decoded JSON body (null for 204). init.method defaults to GET;
+  // init.body is sent as JSON.
+  async function api(path, params, init) {
     const url = new URL(API + path, document.baseURI);
     for (const [k, v] of Object.entries(params || {})) {
       if (v !== '' && v != null) url.searchParams.set(k, v);
@@ -90,15 +92,19 @@
     try {
       // credentials 'omit': the header is the only credential, and a 401
       // then never opens the browser's own sign-in dialog.
+      const headers = { Authorization: auth, Accept: 'application/json' };
+      if (init && init.body !== undefined) headers['Content-Type'] = 'application/json';
       res = await fetch(url, {
-        headers: { Authorization: auth, Accept: 'application/json' },
+        method: (init && init.method) || 'GET',
+        headers,
+        body: init && init.body !== undefined ? JSON.stringify(init.body) : undefined,
         credentials: 'omit',
         cache: 'no-store',
       });
     } catch (err) {
       throw new ApiError(0, `The daemon cannot be reached (${err.message}).`);
     }
-    const body = await res.json().catch(() => null);
+    const body = res.status === 204 ? null : await res.json().catch(() => null);
     if (mine !== session) throw new Superseded();
     if (!res.ok) {
       throw new ApiError(res.status, (body && body.message) || `HTTP ${res.status}`, body && body.errors);
@@ -242,6 +248,7 @@
     auth = null;
     session++;
     clearTimeout(pollTimer);
+    editor.close();
     journeys = [];
     selected = null;
     listShown = '';
@@ -263,6 +270,7 @@
 
   async function loadJourneys() {
     const list = await api('v2/journey', { limit: PAGE });
+    if (!auth) return; // signed out meanwhile
     list.sort((a, b) => journeyName(a).localeCompare(journeyName(b)) || a._id.localeCompare(b._id));
     journeys = list;
     const shown = JSON.stringify(list);
@@ -279,7 +287,7 @@
     const note = $('journeys-note');
     note.hidden = !truncated && journeys.length > 0;
     note.textContent = journeys.length === 0
-      ? 'No journeys yet. Create one with POST /api/v2/journey.'
+      ? 'No journeys yet. Create one with “New journey”.'
       : `Showing the first ${num(PAGE)} journeys.`;
     fill('journeys', ...journeys.map((j) => {
       const metaID = `meta-${j._id}`;
@@ -296,7 +304,8 @@
         }, journeyName(j)),
         h('div', { id: metaID, class: 'journey-meta' },
           badge(status(j)), h('span', { class: 'muted' }, facts.join(' · '))),
-        recalculation(j));
+        recalculation(j),
+        h('button', { type: 'button', class: 'secondary small-button edit', 'data-edit': j._id, 'aria-label': `Edit “${journeyName(j)}”` }, 'Edit'));
     }));
     if (focused) {
       const again = $('journeys').querySelector(`[data-journey="${focused}"]`);
@@ -314,11 +323,12 @@
     sel.value = journeys.some((j) => j._id === current) ? current : '';
   }
 
-  // schedulePoll re-reads the journeys (and the funnel shown) while any is
-  // recalculating.
+  // schedulePoll re-reads the journeys and the funnel shown while any
+  // journey is recalculating or a funnel is shown, so that both move as
+  // statements arrive.
   function schedulePoll() {
     clearTimeout(pollTimer);
-    if (!journeys.some((j) => j.recalculateStatus && j.recalculateStatus.inProgress)) return;
+    if (!selected && !journeys.some((j) => j.recalculateStatus && j.recalculateStatus.inProgress)) return;
     pollTimer = setTimeout(() => refresh(false).catch(fail), POLL_MS);
   }
 
@@ -335,6 +345,7 @@
 
   async function selectJourney(id) {
     selected = id;
+    schedulePoll();
     for (const b of $('journeys').querySelectorAll('[data-journey]')) {
       if (b.dataset.journey === id) b.setAttribute('aria-current', 'true');
       else b.removeAttribute('aria-current');
@@ -542,6 +553,40 @@
         : null);
   }
 
+  // ---- editor ---------------------------------------------------------------
+
+  // changed reloads the journeys after the editor saved or deleted one, and
+  // shows the funnel of id (none when null). quiet leaves the focus alone.
+  async function changed(id) {
+    await loadJourneys();
+    if (id) {
+      selected = id;
+      for (const b of $('journeys').querySelectorAll('[data-journey]')) {
+        if (b.dataset.journey === id) b.setAttribute('aria-current', 'true');
+        else b.removeAttribute('aria-current');
+      }
+      await loadFunnel(false);
+    } else if (selected && !journeys.some((j) => j._id === selected)) {
+      await loadFunnel(false);
+    }
+    schedulePoll();
+  }
+
+  const editor = createEditor({
+    api,
+    h,
+    fill,
+    num,
+    plural,
+    time,
+    fail,
+    announce,
+    journeyName,
+    changed,
+    journeys: () => journeys,
+    isApiError: (err, status) => err instanceof ApiError && (status === undefined || err.status === status),
+  });
+
   // ---- wiring -------------------------------------------------------------
 
   function init() {
@@ -549,8 +594,21 @@
     $('signout').addEventListener('click', () => signOut());
     $('refresh').addEventListener('click', () => refresh(true).catch(fail));
     $('journeys').addEventListener('click', (ev) => {
+      const edit = ev.target.closest('[data-edit]');
+      if (edit) {
+        const j = journeys.find((x) => x._id === edit.dataset.edit);
+        if (j) {
+          clearError();
+          editor.open(j);
+        }
+        return;
+      }
       const b = ev.target.closest('[data-journey]');
       if (b) selectJourney(b.dataset.journey).catch(fail);
+    });
+    $('new-journey').addEventListener('click', () => {
+      clearError();
+      editor.open(null);
     });
     $('kind').addEventListener('change', showKindFields);
     $('lookup').addEventListener('submit', (ev) => lookup(ev).catch(fail));
