@@ -81,6 +81,7 @@ func TestMetricsExportSources(t *testing.T) {
 	ps.Recalculations.Store(3)
 	ps.RecalcRemaining.Store(1234)
 	ps.HistoryLost.Store(2)
+	ps.OwnerRecomputes.Store(4)
 	stream := source.Stats{Events: 200, Ignored: 201, Failures: 202, Reconnects: 203, HistoryLost: 204, Invalidates: 205, Lookups: 206, Fragments: 207}
 	ready := errors.New("change stream not connected")
 
@@ -117,6 +118,7 @@ func TestMetricsExportSources(t *testing.T) {
 		"journeys_recalculation_remaining_statements":           1234,
 		"journeys_recalculations_total":                         3,
 		"journeys_stream_history_lost_total":                    2,
+		"journeys_owner_recomputes_total":                       4,
 		"journeys_stream_ready":                                 0,
 		"journeys_stream_events_total":                          200,
 		"journeys_stream_ignored_events_total":                  201,

@@ -14,7 +14,7 @@ type pipelineCollector struct {
 	stats *processor.PipelineStats
 	now   func() time.Time
 
-	lag, ckptAge, remaining, recalcs, lost *prometheus.Desc
+	lag, ckptAge, remaining, recalcs, lost, ownerRecomputes *prometheus.Desc
 }
 
 func newPipelineCollector(s *processor.PipelineStats, now func() time.Time) *pipelineCollector {
@@ -31,6 +31,8 @@ func newPipelineCollector(s *processor.PipelineStats, now func() time.Time) *pip
 			"Journey recalculations started (one per journey recalculated).", nil, nil),
 		lost: prometheus.NewDesc("journeys_stream_history_lost_total",
 			"Times the change stream's resume point had left the oplog, so every active journey was recalculated.", nil, nil),
+		ownerRecomputes: prometheus.NewDesc("journeys_owner_recomputes_total",
+			"Owners whose progress was rebuilt from their stored statements after the LRS updated a statement: a persona assigned or merged, a statement voided.", nil, nil),
 	}
 }
 
@@ -41,6 +43,7 @@ func (c *pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.remaining
 	ch <- c.recalcs
 	ch <- c.lost
+	ch <- c.ownerRecomputes
 }
 
 // Collect implements prometheus.Collector.
@@ -58,6 +61,7 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, c.remaining, float64(max(s.RecalcRemaining.Load(), 0)))
 	counter(ch, c.recalcs, s.Recalculations.Load())
 	counter(ch, c.lost, s.HistoryLost.Load())
+	counter(ch, c.ownerRecomputes, s.OwnerRecomputes.Load())
 }
 
 // newCommitHistogram returns the histogram of the pipeline's commit
