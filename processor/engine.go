@@ -36,12 +36,15 @@ type Engine struct {
 	stale map[primitive.ObjectID]bool
 
 	// Pending work since the last Commit.
-	batch   *state.Batch
-	dirty   map[string]*entry
-	order   []*entry
-	fired   map[string]bool // fired markers written in the pending batch
-	queued  []outbox.Delivery
-	pending int // statements applied since the last Commit
+	batch *state.Batch
+	dirty map[string]*entry
+	order []*entry
+	fired map[string]bool // fired markers written in the pending batch
+	// personas are the persona index entries written in the pending batch
+	// (see statementPersona).
+	personas map[[12]byte][12]byte
+	queued   []outbox.Delivery
+	pending  int // statements applied since the last Commit
 
 	// Per-statement scratch, reused to keep the hot path allocation-free.
 	hdr        header
@@ -147,6 +150,7 @@ func NewEngine(store *state.Store, opts Options) *Engine {
 		stale:     map[primitive.ObjectID]bool{},
 		dirty:     map[string]*entry{},
 		fired:     map[string]bool{},
+		personas:  map[[12]byte][12]byte{},
 	}
 	e.visitFn = e.visitValue
 	e.matchFn = e.matchWaypoint
@@ -314,8 +318,7 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	en.changed = true
 	e.stats.Matched.Add(1)
 	if c.TrackBy == journey.TrackByPersona {
-		// Names the persona to recompute if the statement moves (a merge).
-		e.pendingBatch().SetStatementPersona(e.hdr.id, [12]byte(owner[1:]))
+		e.notePersona(e.hdr.id, [12]byte(owner[1:]))
 	}
 	if eff.Completed {
 		return e.completed(en)
@@ -460,6 +463,7 @@ func (e *Engine) resetPending() {
 	e.batch = nil
 	clear(e.dirty)
 	clear(e.fired)
+	clear(e.personas)
 	for i := range e.order {
 		e.order[i] = nil
 	}

@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"fmt"
 	"sort"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -74,4 +75,28 @@ func ownerKeys(doc bson.Raw) (actor, persona []byte) {
 		persona = k
 	}
 	return actor, persona
+}
+
+// notePersona records in the pending batch that statement counted for
+// persona in a persona-tracked journey: if the statement later moves to
+// another persona (a merge), this one loses it and is recomputed.
+func (e *Engine) notePersona(statement, persona [12]byte) {
+	if p, ok := e.personas[statement]; ok && p == persona {
+		return
+	}
+	e.personas[statement] = persona
+	e.pendingBatch().SetStatementPersona(statement, persona)
+}
+
+// statementPersona returns the persona statement last counted for, the
+// pending batch included.
+func (e *Engine) statementPersona(statement [12]byte) ([12]byte, bool, error) {
+	if p, ok := e.personas[statement]; ok {
+		return p, true, nil
+	}
+	p, ok, err := e.store.StatementPersona(statement)
+	if err != nil {
+		return p, false, fmt.Errorf("read the persona of statement %x: %w", statement, err)
+	}
+	return p, ok, nil
 }

@@ -28,12 +28,13 @@ import (
 //     read with a pushdown filter on the owner (person._id or the actor's
 //     IFI), the organisation and the sources: a late persona is placed as
 //     if it had been known at insert.
-//   - Exactly once: what came before the update is committed first; the
-//     owner's reset, its rebuilt records and archived attempts, fired
-//     markers and deliveries then go into the pending batch and are
-//     committed with the checkpoint of the update. A crash before that
-//     commit replays the update, which recomputes again from the same
-//     statements.
+//   - Exactly once: the owner's reset, its rebuilt records and archived
+//     attempts, fired markers and deliveries go into the pending batch
+//     (group commit: no commit of its own) and are committed with a
+//     checkpoint at or after the update. A crash before that commit replays
+//     the update, which recomputes again from the same statements. Within
+//     the batch the reset comes after the owner's earlier writes, and its
+//     rebuilt records after the reset, so later writes win.
 //   - Statements the recompute reads that the stream has yet to deliver
 //     (inserted after the update's position) would count twice: as for a
 //     recalculation, those stored from the skew cutoff on join the
@@ -93,17 +94,11 @@ func (p *Pipeline) statementUpdated(ctx context.Context, ev source.Event) error 
 		return nil
 	}
 	actor, persona := ownerKeys(ev.Doc)
-	// What came before the update is committed with its own checkpoint
-	// (the recompute is committed with the update's), and so that the
-	// persona index reads what the pending batch wrote.
-	if err := p.commit(); err != nil {
-		return err
-	}
 	var prev []byte
 	if ev.Changed&source.FieldPerson != 0 {
-		id, ok, err := p.cfg.Store.StatementPersona(h.id)
+		id, ok, err := p.engine.statementPersona(h.id)
 		if err != nil {
-			return fmt.Errorf("read persona of statement %s: %w", primitive.ObjectID(h.id).Hex(), err)
+			return err
 		}
 		if ok {
 			prev = journey.PersonaKey(id)
