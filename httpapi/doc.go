@@ -27,6 +27,26 @@
 // journeys are configuration, counted in hundreds, and the daemon holds all
 // of them in memory anyway. Only the documents of the page are decoded.
 //
+// # Learning Locker's request habits
+//
+// Clients written against Learning Locker's API keep working: routes match
+// without regard to case or a trailing slash, as Express's router does
+// (canonicalPaths, one wrapper over the route table); filter values
+// compared with ObjectId and date fields are cast as mongoose casts them
+// (castFilter, per schema: journeySchema, progressSchema); sort takes
+// mongoose's forms, project and restify's select take inclusions,
+// exclusions and $project renames; conditions and filters accept LL's
+// {"$dte"} and {"$oid"} markers (processor/cond.ParseQuery). What is not
+// supported is a 400 naming it: a query parameter an operation does not
+// list in the OpenAPI document, a progress filter on a field the progress
+// view does not hold, an aggregation expression in project.
+//
+// Progress lives in the state store, not in a collection: a progress
+// filter is evaluated in process on a small BSON view of each record (see
+// progress_filter.go), and GET /api/v2/journeyprogress/:id finds the
+// record whose derived id matches by walking the organisation's progress,
+// as the state store has no index from that id to its (journey, owner).
+//
 // # Testing conditions before they count
 //
 // POST /api/v2/journey/conditions/test compiles a condition exactly as a

@@ -53,6 +53,10 @@ func FuzzHandlers(f *testing.F) {
 	f.Add(uint8(2), uint8(2), "65a000000000000000000001", "", []byte("{\"description\": \"\xff\"}"), "application/json; charset=latin1", uint8(0), "", "")
 	f.Add(uint8(0), uint8(4), j.ID, "", []byte{}, "", uint8(4), "", "")
 	f.Add(uint8(1), uint8(10), "msg_0000", "", []byte{}, "", uint8(0), "", "")
+	f.Add(uint8(0), uint8(15), "", `filter={"completions":{"$elemMatch":{"completedAt":{"$gte":"2020-01-01"}}},"owner.ident.mbox":{"$in":["mailto:a@b"]}}`, []byte{}, "", uint8(0), "", "")
+	f.Add(uint8(0), uint8(16), "", `select=owner,-journey&journey=`+j.ID, []byte{}, "", uint8(0), "", "")
+	f.Add(uint8(0), uint8(0), "", `sort=description -createdAt&project={"t":"$waypoints.description"}&query={"_id":{"$in":["`+j.ID+`"]},"createdAt":{"$lt":{"$dte":"2030-01-01"}}}`, []byte{}, "", uint8(0), "", "")
+	f.Add(uint8(0), uint8(17), "", `filter={"journey":"`+j.ID+`"}&first=2`, []byte{}, "", uint8(0), "", "")
 
 	creds := []*cred{credA, credB, credXAPI, nil, credViewer, credAdmin, {"key-a", "wrong"}}
 	f.Fuzz(func(t *testing.T, method, routeIdx uint8, id, query string, body []byte, contentType string, credIdx uint8, hdrName, hdrValue string) {

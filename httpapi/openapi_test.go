@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/julienschmidt/httprouter"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
@@ -50,7 +49,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			if !strings.HasPrefix(doc.OpenAPI, "3.") {
 				t.Fatalf("openapi version %q", doc.OpenAPI)
 			}
-			router := h.handler.(*httprouter.Router)
+			router := h.handler.(*canonicalPaths).router
 			s := &server{cfg: Config{}}
 			if tc.optional {
 				full(&s.cfg)

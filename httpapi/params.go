@@ -48,20 +48,48 @@ func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// filterParam compiles the filter (or query) parameter: a MongoDB query in
-// Extended JSON, with the operators of the condition language. It returns
-// nil when there is none.
+// filterParam compiles the filter (or query) parameter of a journey list:
+// a MongoDB query in Extended JSON, with the operators of the condition
+// language and Learning Locker's markers, its values cast against the
+// journey schema as mongoose casts them (see castFilter). It returns nil
+// when there is none.
 func filterParam(q url.Values) (*cond.Matcher, error) {
-	name := "filter"
+	name, doc, err := rawFilterParam(q)
+	if doc == nil || err != nil {
+		return nil, err
+	}
+	return compileFilter(name, doc, journeySchema)
+}
+
+// rawFilterParam parses the filter or query parameter (Learning Locker's
+// clients send either) into a BSON document, nil when there is none. Both
+// at once is an error: one of them would be ignored.
+func rawFilterParam(q url.Values) (name string, doc bson.Raw, err error) {
+	name = "filter"
 	s := q.Get(name)
-	if s == "" {
-		name = "query"
-		s = q.Get(name)
+	if v := q.Get("query"); v != "" {
+		if s != "" {
+			return name, nil, errBadRequest("query", "give filter or query, not both")
+		}
+		name, s = "query", v
 	}
 	if s == "" {
-		return nil, nil
+		return name, nil, nil
 	}
-	m, err := cond.CompileString(s)
+	doc, err = cond.ParseQuery(s)
+	if err != nil {
+		return name, nil, errBadRequest(name, err.Error())
+	}
+	return name, doc, nil
+}
+
+// compileFilter casts a parsed filter against sch and compiles it.
+func compileFilter(name string, doc bson.Raw, sch schema) (*cond.Matcher, error) {
+	doc, err := castFilter(name, doc, sch)
+	if err != nil {
+		return nil, err
+	}
+	m, err := cond.Compile(doc)
 	if err != nil {
 		return nil, errBadRequest(name, err.Error())
 	}

@@ -29,6 +29,10 @@ type progressQuery struct {
 	// tracking kind its key belongs to.
 	owner   []byte
 	ownerBy journey.TrackBy
+	// filter, when not nil, selects among the progress of those owners.
+	filter *progressFilter
+	// proj, when not nil, projects the documents served.
+	proj *projection
 }
 
 // progressPos is a position in the listing order.
@@ -110,7 +114,15 @@ func (s *server) progressQueryOf(r *http.Request, p *Principal) (*progressQuery,
 	if err != nil {
 		return nil, err
 	}
-	pq := &progressQuery{owner: owner, ownerBy: by}
+	filter, err := progressFilterParam(q)
+	if err != nil {
+		return nil, err
+	}
+	proj, err := projectParam(q)
+	if err != nil {
+		return nil, err
+	}
+	pq := &progressQuery{owner: owner, ownerBy: by, filter: filter, proj: proj}
 	if v := q.Get("journey"); v != "" {
 		id, err := primitive.ObjectIDFromHex(v)
 		if err != nil {
@@ -149,9 +161,10 @@ func (s *server) progressQueryOf(r *http.Request, p *Principal) (*progressQuery,
 // errStop ends a walk early.
 var errStop = errors.New("stop")
 
-// walk calls fn with every selected item strictly after from (nil: from the
-// start), in listing order, until fn returns false.
-func (s *server) walk(ctx context.Context, pq *progressQuery, from *progressPos, fn func(progressItem) bool) error {
+// walkStore calls fn with every item of pq's journeys and owner strictly
+// after from (nil: from the start), in listing order, until fn returns
+// false. It does not apply pq's filter (see walk).
+func (s *server) walkStore(ctx context.Context, pq *progressQuery, from *progressPos, fn func(progressItem) bool) error {
 	st := s.cfg.Store
 	for _, c := range pq.journeys {
 		if from != nil && bytes.Compare(c.ID[:], from.journey[:]) < 0 {
@@ -204,6 +217,16 @@ func (s *server) render(it progressItem) (processor.ProgressDoc, error) {
 	if err := rec.Decode(it.value); err != nil {
 		return processor.ProgressDoc{}, fmt.Errorf("progress of journey %s: %w", it.c.ID.Hex(), err)
 	}
+	archived, err := s.archivedAttempts(it)
+	if err != nil {
+		return processor.ProgressDoc{}, err
+	}
+	return processor.ProgressDocument(it.c, it.owner, &rec, archived)
+}
+
+// archivedAttempts reads the archived attempts of an item, in ascending
+// number.
+func (s *server) archivedAttempts(it progressItem) ([]progress.Attempt, error) {
 	var archived []progress.Attempt
 	err := s.cfg.Store.Attempts(it.c.ID, it.owner, func(_ uint32, value []byte) error {
 		a, err := progress.DecodeAttempt(value)
@@ -214,9 +237,9 @@ func (s *server) render(it progressItem) (processor.ProgressDoc, error) {
 		return nil
 	})
 	if err != nil {
-		return processor.ProgressDoc{}, fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
+		return nil, fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
 	}
-	return processor.ProgressDocument(it.c, it.owner, &rec, archived)
+	return archived, nil
 }
 
 // listProgress serves GET /api/v2/journeyprogress: a JSON array of
@@ -247,9 +270,9 @@ func (s *server) listProgress(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		return err
 	}
-	out := make([]processor.ProgressDoc, len(items))
+	out := make([]any, len(items))
 	for i, it := range items {
-		if out[i], err = s.render(it); err != nil {
+		if out[i], err = s.renderProjected(it, pq.proj); err != nil {
 			return err
 		}
 	}
@@ -323,7 +346,7 @@ func (s *server) progressConnection(w http.ResponseWriter, r *http.Request, rq *
 	}
 	edges := make([]edge, len(page))
 	for i, it := range page {
-		doc, err := s.render(it)
+		doc, err := s.renderProjected(it, pq.proj)
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ type route struct {
 	h       handlerFunc
 	// alias marks a route served by another route's handler because
 	// httprouter cannot register both patterns (GET /api/v2/journey/count
-	// under GET /api/v2/journey/:id).
+	// under GET /api/v2/journey/:id, and likewise for journeyprogress).
 	alias bool
 	// routed, when set, is the pattern registered on the router in place
 	// of pattern, which the OpenAPI document shows: httprouter cannot
@@ -58,6 +58,8 @@ func (s *server) routeTable() []route {
 		{method: http.MethodGet, pattern: "/api/connection/journey", access: accessRead, h: s.journeyConnection},
 
 		{method: http.MethodGet, pattern: "/api/v2/journeyprogress", access: accessRead, h: s.listProgress},
+		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/count", access: accessRead, h: s.countProgress, alias: true},
+		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/:id", access: accessRead, h: s.getProgressOrCount},
 		{method: http.MethodGet, pattern: "/api/connection/journeyProgress", access: accessRead, h: s.progressConnection},
 
 		{method: http.MethodGet, pattern: "/api/v2/deliveries", access: accessRead, h: s.listDeliveries},

@@ -77,6 +77,9 @@ type server struct {
 	now      func() time.Time
 	routes   []route
 	openapi  []byte
+	// params are the query parameters each route accepts: those its
+	// operation documents in openapi.
+	params queryParams
 }
 
 // New returns the API handler for cfg.
@@ -118,7 +121,10 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	s.openapi = doc
-	return s.newRouter(), nil
+	if s.params, err = documentedQueryParams(doc); err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	return newCanonicalPaths(s.newRouter(), s.routes), nil
 }
 
 // newRouter registers the route table on an httprouter.
@@ -166,6 +172,10 @@ func (s *server) handle(rt route) httprouter.Handle {
 				return
 			}
 			rq.p = p
+		}
+		if err := s.params.check(rt, r); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
 		if err := rt.h(w, r, rq); err != nil {
 			s.writeError(w, r, err)

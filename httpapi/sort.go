@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -21,9 +22,13 @@ type sortSpec struct {
 	text string
 }
 
-// sortParam parses the sort parameter: an Extended JSON object of
-// {path: 1 | -1}, or a comma-separated list of path / -path. The default is
-// ascending _id, which is creation order.
+// sortParam parses the sort parameter in the forms Learning Locker's
+// clients send through express-restify-mongoose to mongoose's
+// Query.prototype.sort: an Extended JSON object {path: direction} whose
+// directions are 1, -1, "asc", "ascending", "desc" or "descending"; an
+// array of [path, direction] pairs; or a list of path / -path (/ +path)
+// separated by spaces, as mongoose writes it ("a -b"), or by commas. The default is ascending _id, which is
+// creation order.
 func sortParam(q url.Values) (sortSpec, error) {
 	s := strings.TrimSpace(q.Get("sort"))
 	var cols []bsonkit.Column
@@ -32,6 +37,8 @@ func sortParam(q url.Values) (sortSpec, error) {
 	case s == "":
 	case s[0] == '{':
 		cols, err = sortObject(s)
+	case s[0] == '[':
+		cols, err = sortArray(s)
 	default:
 		cols, err = sortList(s)
 	}
@@ -69,7 +76,7 @@ func sortParam(q url.Values) (sortSpec, error) {
 	return sortSpec{cols: cols, text: b.String()}, nil
 }
 
-// sortObject parses {path: 1 | -1, …}.
+// sortObject parses {path: direction, …}.
 func sortObject(s string) ([]bsonkit.Column, error) {
 	doc, err := jsonObjectParam("sort", s)
 	if err != nil {
@@ -81,20 +88,63 @@ func sortObject(s string) ([]bsonkit.Column, error) {
 	}
 	cols := make([]bsonkit.Column, 0, len(elems))
 	for _, e := range elems {
-		d, ok := direction(e.Value())
-		if !ok || (d != 1 && d != -1) {
-			return nil, errBadRequest("sort", fmt.Sprintf("the direction of %q must be 1 or -1", e.Key()))
+		reverse, ok := sortDirection(e.Value())
+		if !ok {
+			return nil, errBadRequest("sort", fmt.Sprintf(`the direction of %q must be 1, -1, "asc" or "desc"`, e.Key()))
 		}
-		cols = append(cols, bsonkit.Column{Path: e.Key(), Reverse: d == -1})
+		cols = append(cols, bsonkit.Column{Path: e.Key(), Reverse: reverse})
 	}
 	return cols, nil
 }
 
-// sortList parses "path,-path,+path".
+// sortArray parses mongoose's array form [["path", direction], …].
+func sortArray(s string) ([]bsonkit.Column, error) {
+	var pairs [][]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &pairs); err != nil {
+		return nil, errBadRequest("sort", `a JSON array must hold [field, direction] pairs, as in [["description", 1], ["createdAt", -1]]`)
+	}
+	cols := make([]bsonkit.Column, 0, len(pairs))
+	for _, p := range pairs {
+		var path string
+		if len(p) != 2 || json.Unmarshal(p[0], &path) != nil {
+			return nil, errBadRequest("sort", `a JSON array must hold [field, direction] pairs, as in [["description", 1], ["createdAt", -1]]`)
+		}
+		doc, err := jsonObjectParam("sort", `{"d":`+string(p[1])+`}`)
+		if err != nil {
+			return nil, err
+		}
+		reverse, ok := sortDirection(doc.Lookup("d"))
+		if !ok {
+			return nil, errBadRequest("sort", fmt.Sprintf(`the direction of %q must be 1, -1, "asc" or "desc"`, path))
+		}
+		cols = append(cols, bsonkit.Column{Path: path, Reverse: reverse})
+	}
+	return cols, nil
+}
+
+// sortDirection reads a direction as mongoose does: 1 or -1, or the names
+// asc, ascending, desc and descending (in any case).
+func sortDirection(v bson.RawValue) (reverse, ok bool) {
+	if s, isStr := v.StringValueOK(); isStr {
+		switch strings.ToLower(s) {
+		case "asc", "ascending":
+			return false, true
+		case "desc", "descending":
+			return true, true
+		}
+		return false, false
+	}
+	d, ok := direction(v)
+	if !ok || d != 1 && d != -1 {
+		return false, false
+	}
+	return d == -1, true
+}
+
+// sortList parses "path -path +path", separated by spaces or commas.
 func sortList(s string) ([]bsonkit.Column, error) {
 	var cols []bsonkit.Column
-	for f := range strings.SplitSeq(s, ",") {
-		f = strings.TrimSpace(f)
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		c := bsonkit.Column{Path: f}
 		switch {
 		case strings.HasPrefix(f, "-"):

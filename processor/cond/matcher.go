@@ -2,8 +2,6 @@ package cond
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
 )
@@ -45,27 +43,14 @@ func Compile(query bson.Raw) (*Matcher, error) {
 // CompileString parses a MongoDB Extended JSON query string, canonical or
 // relaxed ({"$oid"}, {"$date": ISO-8601 string | {"$numberLong"}},
 // {"$numberLong"}, {"$numberInt"}, {"$numberDouble"}, {"$numberDecimal"},
-// {"$regularExpression": {"pattern", "options"}}, …), and compiles it.
+// {"$regularExpression": {"pattern", "options"}}, …), with Learning
+// Locker's query markers ({"$dte"}; see ParseQuery), and compiles it.
 // The legacy {"$regex": "…", "$options": "…"} form stays an operator
 // document, which matches exactly like a regex value would.
 func CompileString(s string) (*Matcher, error) {
-	b := []byte(s)
-	// The driver's parser stops after the first value; checking plain JSON
-	// first rejects trailing garbage and reports where the syntax breaks.
-	var probe json.RawMessage
-	if err := json.Unmarshal(b, &probe); err != nil {
-		reason := "invalid JSON: " + err.Error()
-		if se, ok := err.(*json.SyntaxError); ok {
-			reason = fmt.Sprintf("invalid JSON at offset %d: %v", se.Offset, se)
-		}
-		return nil, &Error{Reason: reason}
-	}
-	if probe[0] != '{' {
-		return nil, &Error{Reason: "query must be a JSON object"}
-	}
-	var raw bson.Raw
-	if err := bson.UnmarshalExtJSON(b, false, &raw); err != nil {
-		return nil, &Error{Reason: "invalid Extended JSON: " + err.Error()}
+	raw, err := ParseQuery(s)
+	if err != nil {
+		return nil, err
 	}
 	return Compile(raw)
 }

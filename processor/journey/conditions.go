@@ -37,14 +37,15 @@ func conditionsFromObject(obj []byte) (string, error) {
 
 // canonicalConditions returns the canonical Extended JSON of a conditions
 // string, so that the same query written with different whitespace or
-// string escapes, or with a value in relaxed rather than canonical form,
-// digests the same. ok is false
-// when s does not parse; the caller then digests s itself.
+// string escapes, with a value in relaxed rather than canonical form, or
+// with a date as Learning Locker's {"$dte"} marker rather than {"$date"},
+// digests the same. ok is false when s does not parse; the caller then
+// digests s itself.
 func canonicalConditions(s string) (canon []byte, ok bool) {
-	var doc bson.Raw
-	if err := bson.UnmarshalExtJSON([]byte(s), false, &doc); err != nil {
+	doc, err := cond.ParseQuery(s)
+	if err != nil {
 		return nil, false
 	}
-	canon, err := bson.MarshalExtJSON(doc, true, false)
+	canon, err = bson.MarshalExtJSON(doc, true, false)
 	return canon, err == nil
 }

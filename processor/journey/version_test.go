@@ -113,6 +113,24 @@ func TestVersionInvariances(t *testing.T) {
 	}
 }
 
+// A date written as Learning Locker's {"$dte"} marker is the date it
+// stands for: the same digest as {"$date"}, a different one from another
+// date. A journey saved with $dte before the marker was understood thus
+// gets a new version, and is recalculated with the marker now matching.
+func TestVersionLearningLockerDate(t *testing.T) {
+	j := versionBase(t)
+	j.Waypoints[0].Conditions = `{"timestamp": {"$gte": {"$date": "2017-06-01T00:00:00Z"}}}`
+	v := j.Version()
+	j.Waypoints[0].Conditions = `{"timestamp": {"$gte": {"$dte": "2017-06-01"}}}`
+	if j.Version() != v {
+		t.Error(`{"$dte": "2017-06-01"} digests differently from the same {"$date"}`)
+	}
+	j.Waypoints[0].Conditions = `{"timestamp": {"$gte": {"$dte": "2017-06-02"}}}`
+	if j.Version() == v {
+		t.Error("another $dte date digests the same")
+	}
+}
+
 func TestVersionNumberForms(t *testing.T) {
 	// Relaxed and canonical Extended JSON of the same BSON value agree.
 	pairs := [][2]string{
