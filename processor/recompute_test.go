@@ -338,3 +338,39 @@ func TestAffectedOwners(t *testing.T) {
 		}
 	}
 }
+
+// TestRecomputeSkipsStatementsNotYetDelivered: while the daemon is down,
+// LL assigns a persona to a statement and then inserts another statement
+// of that persona. On restart the update comes first: its recompute reads
+// both statements; the stream then delivers the insert, which must not
+// count a second time (it joined the journey's skip set).
+func TestRecomputeSkipsStatementsNotYetDelivered(t *testing.T) {
+	f := newPipelineFixture(t)
+	jid := oid(153)
+	j := llJourney(jid, journey.TrackByPersona)
+	j.Waypoints = j.Waypoints[:1]
+	j.Waypoints[0].Count = 3 // a statement counted twice would show
+	f.insertJourney(j)
+	f.start()
+	waitUntil(t, "journey loaded", func() bool { _, ok := f.p.engine.Journey(jid); return ok })
+	f.insertDocs(llStatement(1, "mailto:ann@example.com", verbAttempted))
+	f.settle("insert applied", func() bool { return f.p.engine.Stats().Processed.Load() == 1 && f.p.engine.Pending() == 0 })
+	f.stop()
+
+	persona := oid(21)
+	f.assignPersona(bson.D{{Key: "_id", Value: llStmtID(1)}}, persona, oid(31), "Ann")
+	f.insertDocs(withPerson(llStatement(2, "mailto:ann@example.com", verbAttempted), persona))
+	f.start()
+	owner := journey.PersonaKey(persona)
+	f.settle("both applied", func() bool {
+		return f.p.engine.Stats().Processed.Load() == 1 && f.p.engine.Pending() == 0 && f.p.Stats().OwnerRecomputes.Load() == 1
+	})
+	f.stop()
+	rec, _ := f.record(jid, owner)
+	if c := counts(rec); len(c) != 1 || c[0] != 2 {
+		t.Errorf("counts %v, want [2]: each statement once", c)
+	}
+	if refs := rec.Attempt.Waypoints[0].Refs; len(refs) != 2 || refs[0].Statement != llStmtID(1) || refs[1].Statement != llStmtID(2) {
+		t.Errorf("refs %v, want statements 1 and 2", refs)
+	}
+}
