@@ -19,15 +19,24 @@ import (
 // and sources; whether it is voided is for the caller).
 func (e *Engine) eligibleJourneys(h *header) []*live {
 	var out []*live
-	for _, l := range e.journeys {
+	for _, l := range e.eligibleIn(primitive.ObjectID(h.organisation)) {
 		c := l.c
-		if !c.Active || len(c.Waypoints) == 0 || primitive.ObjectID(h.organisation) != c.Organisation {
-			continue
-		}
 		if h.hasLRS && !c.HasSource(primitive.ObjectID(h.lrsID)) || !h.hasLRS && len(c.Sources) > 0 {
 			continue
 		}
 		out = append(out, l)
+	}
+	return out
+}
+
+// eligibleIn returns, in id order, the live active journeys of
+// organisation org that have waypoints.
+func (e *Engine) eligibleIn(org primitive.ObjectID) []*live {
+	var out []*live
+	for _, l := range e.journeys {
+		if c := l.c; c.Active && len(c.Waypoints) > 0 && c.Organisation == org {
+			out = append(out, l)
+		}
 	}
 	sort.Slice(out, func(a, b int) bool { return string(out[a].c.ID[:]) < string(out[b].c.ID[:]) })
 	return out

@@ -66,6 +66,9 @@ type Pipeline struct {
 	live  atomic.Pointer[source.Source]
 	metas map[primitive.ObjectID]*journeyMeta
 	cp    checkpoint
+	// recomputes are the owner recomputes queued by statement updates
+	// since the last commit (see recompute.go).
+	recomputes recomputeQueue
 
 	// skipUntil is the earliest SkipUntil of the journeys with a skip set
 	// (0 when none), so that expiring skip sets costs one comparison per
@@ -208,6 +211,7 @@ func (p *Pipeline) reset() {
 	}
 	p.engine.forgetJourneys()
 	clear(p.metas)
+	p.recomputes.clear()
 	p.cp = checkpoint{}
 	p.skipUntil, p.quietBefore = 0, 0
 }
@@ -246,12 +250,12 @@ func (p *Pipeline) run(ctx context.Context) error {
 		}
 		switch {
 		case err == nil:
-			if err := p.commit(); err != nil {
+			if err := p.commit(ctx); err != nil {
 				return err
 			}
 		case ctx.Err() != nil:
 			// Graceful stop: keep everything applied so far.
-			return p.commit()
+			return p.commit(context.WithoutCancel(ctx))
 		case errors.Is(err, source.ErrHistoryLost):
 			if err := p.historyLost(ctx); err != nil {
 				return err
@@ -371,7 +375,7 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 	p.stats.HistoryLost.Add(1)
 	p.log.Warn("change stream history lost: recalculating every active journey")
 	// What was applied before the loss is complete and p.cp covers it.
-	if err := p.commit(); err != nil {
+	if err := p.commit(ctx); err != nil {
 		return err
 	}
 	if p.src != nil {
@@ -413,7 +417,7 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 			return err
 		}
 	case source.KindStatementUpdate:
-		if err := p.statementUpdated(ctx, ev); err != nil {
+		if err := p.statementUpdated(ev); err != nil {
 			return err
 		}
 	case source.KindJourneyDelete:
@@ -430,7 +434,12 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 	return nil
 }
 
-func (p *Pipeline) commit() error {
+// commit makes everything applied so far durable with the checkpoint of
+// the last applied event, owner recomputes still queued included.
+func (p *Pipeline) commit(ctx context.Context) error {
+	if err := p.flushRecomputes(ctx); err != nil {
+		return err
+	}
 	var cp []byte
 	if len(p.cp.Token) > 0 {
 		cp = p.cp.encode()

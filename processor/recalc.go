@@ -46,7 +46,7 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 
 	// Commit what came before the event with its checkpoint, so that the
 	// intermediate commits below never carry a checkpoint past the event.
-	if err := p.commit(); err != nil {
+	if err := p.commit(ctx); err != nil {
 		return err
 	}
 	m.Recalculating = true

@@ -19,7 +19,7 @@ import (
 // them, or moves every statement of an identifier to another persona (a
 // merge); a voiding statement sets voided on its target. Each such update
 // arrives from the stream as a KindStatementUpdate, and the progress it
-// affects is recomputed at its position in the stream:
+// affects is recomputed:
 //
 //   - Only the affected (journey, owner) pairs: the owners the update can
 //     add the statement to or remove it from (affectedOwners), in the live
@@ -28,12 +28,15 @@ import (
 //     read with a pushdown filter on the owner (person._id or the actor's
 //     IFI), the organisation and the sources: a late persona is placed as
 //     if it had been known at insert.
+//   - Once per owner per commit: the update queues the recompute, and the
+//     queue runs just before the next commit (recomputeQueue), however
+//     many updates of the batch asked for the same owner.
 //   - Exactly once: the owner's reset, its rebuilt records and archived
 //     attempts, fired markers and deliveries go into the pending batch
 //     (group commit: no commit of its own) and are committed with a
-//     checkpoint at or after the update. A crash before that commit replays
-//     the update, which recomputes again from the same statements. Within
-//     the batch the reset comes after the owner's earlier writes, and its
+//     checkpoint past the update. A crash before that commit replays the
+//     update, which recomputes again from the same statements. Within the
+//     batch the reset comes after the owner's earlier writes, and its
 //     rebuilt records after the reset, so later writes win.
 //   - Statements the recompute reads that the stream has yet to deliver
 //     (inserted after the update's position) would count twice: as for a
@@ -76,8 +79,10 @@ func affectedOwners(changed source.Fields, actor, persona, prev []byte) []ownerT
 	return out
 }
 
-// statementUpdated handles a KindStatementUpdate event (see above).
-func (p *Pipeline) statementUpdated(ctx context.Context, ev source.Event) error {
+// statementUpdated handles a KindStatementUpdate event (see above): it
+// queues a recompute of each affected owner in the journeys of its
+// tracking kind the statement is eligible for.
+func (p *Pipeline) statementUpdated(ev source.Event) error {
 	if ev.Doc == nil {
 		return nil // deleted before the server looked it up
 	}
@@ -85,9 +90,6 @@ func (p *Pipeline) statementUpdated(ctx context.Context, ev source.Event) error 
 	if !readHeader(ev.Doc, &h) {
 		p.engine.stats.Malformed.Add(1)
 		return nil
-	}
-	if len(p.engine.stale) > 0 {
-		p.engine.refreshIndexes()
 	}
 	js := p.engine.eligibleJourneys(&h)
 	if len(js) == 0 {
@@ -104,18 +106,75 @@ func (p *Pipeline) statementUpdated(ctx context.Context, ev source.Event) error 
 			prev = journey.PersonaKey(id)
 		}
 	}
-	targets := affectedOwners(ev.Changed, actor, persona, prev)
-	for _, t := range targets {
-		var of []*live
+	for _, t := range affectedOwners(ev.Changed, actor, persona, prev) {
 		for _, l := range js {
 			if l.c.TrackBy == t.by {
-				of = append(of, l)
+				p.recomputes.add(primitive.ObjectID(h.organisation), t, l.c.ID)
 			}
 		}
-		if len(of) == 0 {
+	}
+	return nil
+}
+
+// recomputeQueue holds the owner recomputes queued since the last commit,
+// each once however many updates asked for it: an updateMany that moves a
+// thousand statements to a persona costs one recompute per owner, not a
+// thousand. They run just before the commit (flushRecomputes), which makes
+// them durable with a checkpoint past every update that queued them; a
+// recompute reads the statements as they are then, which includes every
+// update and insert applied before it, so running it later in the batch
+// gives the state it would have given at the update's position, followed
+// by the batch's later events.
+type recomputeQueue struct {
+	byKey map[string]*queuedRecompute
+	order []*queuedRecompute // in queueing order, for deterministic commits
+}
+
+// queuedRecompute is one owner to recompute in some journeys of one
+// organisation.
+type queuedRecompute struct {
+	org      primitive.ObjectID
+	target   ownerTarget
+	journeys map[primitive.ObjectID]bool
+}
+
+// add queues owner t of organisation org for a recompute in journey j.
+func (q *recomputeQueue) add(org primitive.ObjectID, t ownerTarget, j primitive.ObjectID) {
+	key := string(org[:]) + string(t.by) + "\x00" + string(t.owner)
+	r := q.byKey[key]
+	if r == nil {
+		if q.byKey == nil {
+			q.byKey = map[string]*queuedRecompute{}
+		}
+		r = &queuedRecompute{org: org, target: t, journeys: map[primitive.ObjectID]bool{}}
+		q.byKey[key] = r
+		q.order = append(q.order, r)
+	}
+	r.journeys[j] = true
+}
+
+// clear drops every queued recompute.
+func (q *recomputeQueue) clear() {
+	clear(q.byKey)
+	clear(q.order)
+	q.order = q.order[:0]
+}
+
+// flushRecomputes runs the queued recomputes into the pending batch, in
+// the journeys that are still live and active.
+func (p *Pipeline) flushRecomputes(ctx context.Context) error {
+	defer p.recomputes.clear()
+	for _, r := range p.recomputes.order {
+		var js []*live
+		for _, l := range p.engine.eligibleIn(r.org) {
+			if r.journeys[l.c.ID] && l.c.TrackBy == r.target.by {
+				js = append(js, l)
+			}
+		}
+		if len(js) == 0 {
 			continue
 		}
-		if err := p.recomputeOwner(ctx, primitive.ObjectID(h.organisation), t, of); err != nil {
+		if err := p.recomputeOwner(ctx, r.org, r.target, js); err != nil {
 			return err
 		}
 	}

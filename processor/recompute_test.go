@@ -374,3 +374,32 @@ func TestRecomputeSkipsStatementsNotYetDelivered(t *testing.T) {
 		t.Errorf("refs %v, want statements 1 and 2", refs)
 	}
 }
+
+// TestRecomputesCoalesced: LL's updateMany moving 20 statements to a
+// persona produces 20 change events; read in one batch, they cost one
+// recompute of the persona, with the same result as one per event.
+func TestRecomputesCoalesced(t *testing.T) {
+	f := newPipelineFixture(t)
+	jid := oid(154)
+	j := llJourney(jid, journey.TrackByPersona)
+	j.Waypoints = j.Waypoints[:1]
+	j.Waypoints[0].Count = 25
+	f.insertJourney(j)
+	f.start()
+	waitUntil(t, "journey loaded", func() bool { _, ok := f.p.engine.Journey(jid); return ok })
+	for i := 1; i <= 20; i++ {
+		f.insertDocs(llStatement(i, "mailto:ann@example.com", verbAttempted))
+	}
+	f.settle("inserts applied", func() bool { return f.p.engine.Stats().Processed.Load() == 20 && f.p.engine.Pending() == 0 })
+	f.stop()
+
+	persona := oid(21)
+	f.assignPersona(bson.D{{Key: "statement.actor.mbox", Value: "mailto:ann@example.com"}}, persona, oid(31), "Ann")
+	f.start()
+	owner := journey.PersonaKey(persona)
+	f.settle("persona progress", func() bool { rec, _ := f.record(jid, owner); c := counts(rec); return len(c) == 1 && c[0] == 20 })
+	f.stop()
+	if n := f.p.Stats().OwnerRecomputes.Load(); n != 1 {
+		t.Errorf("%d recomputes for one updateMany read in one batch, want 1", n)
+	}
+}
