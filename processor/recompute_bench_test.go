@@ -86,5 +86,3 @@ func BenchmarkOwnerRecompute(b *testing.B) {
 		})
 	}
 }
-
-
