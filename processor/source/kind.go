@@ -85,7 +85,7 @@ func (k Kind) String() string {
 // KindJourneyDelete. An update of statements whose updateDescription sets
 // or removes person, personaIdentifier or voided, and any replace of a
 // statement, is KindStatementUpdate, with or without its document (see
-// StatementFields). Dropping or renaming journeys, renaming a collection
+// Fields). Dropping or renaming journeys, renaming a collection
 // to journeys, and dropping the database are KindJourneysReset. invalidate
 // is KindInvalidate. Everything else, including events of other databases
 // and malformed events, is KindIgnore.
