@@ -10,10 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
-	"go.mongodb.org/mongo-driver/mongo"
+
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 const (
@@ -29,8 +29,8 @@ const (
 // authenticator checks HTTP Basic credentials against the LRS client
 // collection and the static admin credential.
 type authenticator struct {
-	clients lungo.ICollection
-	admin   *credential // nil when no admin is configured
+	clients lrs.ClientStore // nil: no clients
+	admin   *credential     // nil when no admin is configured
 	now     func() time.Time
 
 	mu    sync.Mutex
@@ -58,7 +58,7 @@ type clientDoc struct {
 	} `bson:"api"`
 }
 
-func newAuthenticator(clients lungo.ICollection, admin Admin, now func() time.Time) *authenticator {
+func newAuthenticator(clients lrs.ClientStore, admin Admin, now func() time.Time) *authenticator {
 	a := &authenticator{clients: clients, now: now, cache: map[string]*credential{}}
 	if admin.Key != "" {
 		id := sha256.Sum256([]byte("journeys admin\x00" + admin.Key))
@@ -148,8 +148,11 @@ func (a *authenticator) lookup(ctx context.Context, key string) (*credential, er
 // untrusted, without an organisation or a secret, or not decodable) yields
 // a credential without principal.
 func (a *authenticator) load(ctx context.Context, key string) (*credential, error) {
-	raw, err := a.clients.FindOne(ctx, bson.D{{Key: "api.basic_key", Value: key}}).Raw()
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	if a.clients == nil {
+		return &credential{}, nil
+	}
+	raw, err := a.clients.Client(ctx, key)
+	if errors.Is(err, lrs.ErrNotFound) {
 		return &credential{}, nil
 	}
 	if err != nil {

@@ -1,9 +1,9 @@
-// Package httpapi serves the journeys HTTP API (SPEC §3, §9) with Learning
+// Package httpapi serves the journeys HTTP API (docs/design.md §3, §9) with Learning
 // Locker's conventions: the journeys collection as a models API
 // (/api/v2/journey) and a cursor-paginated connection API
 // (/api/connection/journey), read-only journey progress from the state
 // store, recalculation requests, funnels, callback deliveries, and, on the
-// embedded store, xAPI statement intake.
+// embedded statement log, the xAPI statement resource.
 //
 // # Writes go through the journeys collection
 //

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/journeys/journeys/internal/redact"
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/state"
 )
@@ -27,7 +28,7 @@ type apiError struct {
 // Error implements error.
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.status, e.msg) }
 
-// errorBody is the JSON body of every error response (SPEC §9).
+// errorBody is the JSON body of every error response (docs/design.md §9).
 type errorBody struct {
 	Message string               `json:"message"`
 	Errors  []journey.FieldError `json:"errors"`
@@ -82,11 +83,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.authenticate {
 		w.Header().Set("WWW-Authenticate", `Basic realm="journeys", charset="UTF-8"`)
 	}
-	body := errorBody{Message: ae.msg, Errors: ae.fields, Offset: ae.offset}
-	if body.Errors == nil {
-		body.Errors = []journey.FieldError{}
-	}
-	writeJSON(w, ae.status, body)
+	writeJSON(w, ae.status, redactedBody(ae))
 }
 
 // errUnavailable marks failures of a dependency (database, state store) that
@@ -117,4 +114,15 @@ func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n')) // a write error means the client is gone
+}
+
+// redactedBody is the response body of ae with the URLs in its messages
+// redacted (internal/redact): a message may quote a callback URL or a
+// statement field, credentials included.
+func redactedBody(ae *apiError) errorBody {
+	body := errorBody{Message: redact.Text(ae.msg), Errors: make([]journey.FieldError, len(ae.fields)), Offset: ae.offset}
+	for i, fe := range ae.fields {
+		body.Errors[i] = journey.FieldError{Field: fe.Field, Message: redact.Text(fe.Message)}
+	}
+	return body
 }

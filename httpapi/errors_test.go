@@ -13,6 +13,7 @@ import (
 
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/lrs"
+	"github.com/journeys/journeys/processor/statementlog"
 )
 
 func TestErrorResponses(t *testing.T) {
@@ -108,6 +109,7 @@ func TestIngest(t *testing.T) {
 			}
 			return []string{"id-" + fmt.Sprint(len(body))}, nil
 		}
+		c.Statement = func(context.Context, Principal, string) (bson.Raw, bool, error) { return nil, false, lrs.ErrNotFound }
 	})
 	var ids []string
 	r := h.expect(http.StatusOK, http.MethodPost, "/data/xAPI/statements", credXAPI, `[{"verb": {}}]`, &ids)
@@ -148,37 +150,75 @@ func TestIngest(t *testing.T) {
 	plain.expect(http.StatusNotFound, http.MethodPost, "/data/xAPI/statements", credA, `{}`, nil)
 }
 
-// TestIngestEmbeddedLRS serves statements into the embedded LRS as the
-// daemon wires it, and checks what the store holds.
+// TestIngestEmbeddedLRS serves the statement resource on the embedded
+// statement log as the daemon wires it, and checks what the log holds.
 func TestIngestEmbeddedLRS(t *testing.T) {
 	ctx := context.Background()
-	l, err := lrs.Open(ctx, lrs.Config{})
+	l, err := statementlog.Open(t.TempDir(), statementlog.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close(ctx) })
-	h := newHarnessOn(t, l.DB, func(c *Config) {
+	t.Cleanup(func() { l.Close() })
+	h := newHarness(t, func(c *Config) {
+		c.JourneyStore = l
 		c.Ingest = func(ctx context.Context, p Principal, body []byte) ([]string, error) {
 			return l.Ingest(ctx, p.Organisation, p.Store, body)
+		}
+		c.Statement = func(ctx context.Context, p Principal, id string) (bson.Raw, bool, error) {
+			return l.Statement(ctx, p.Store, id)
 		}
 	})
 	const id = "0b2a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
 	stmt := `{"id": "` + id + `", "actor": {"mbox": "mailto:ada@example.org"},
-		"verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": "https://lms.example.org/course/1"}}`
+		"verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": "https://lms.example.org/course/1",
+		"definition": {"extensions": {"http://example.org/a.b": 1}}}}`
 	var ids []string
 	h.expect(http.StatusOK, http.MethodPost, "/data/xAPI/statements", credXAPI, stmt, &ids)
 	if !slices.Equal(ids, []string{id}) {
 		t.Fatalf("ids %v", ids)
 	}
-	var doc bson.M
-	if err := l.DB.Collection(l.Statements).FindOne(ctx, bson.M{"statement.id": id}).Decode(&doc); err != nil {
-		t.Fatal(err)
+	doc, voided, err := l.Statement(ctx, storeA, id)
+	if err != nil || voided {
+		t.Fatal(err, voided)
 	}
-	if doc["organisation"] != orgA || doc["lrs_id"] != storeA {
-		t.Errorf("stored for organisation %v store %v", doc["organisation"], doc["lrs_id"])
+	if o, _ := doc.Lookup("organisation").ObjectIDOK(); o != orgA {
+		t.Errorf("stored for organisation %v", o)
 	}
-	h.expect(http.StatusConflict, http.MethodPost, "/data/xAPI/statements", credXAPI, stmt, nil)
+	// The same statement again: a success that changes nothing.
+	last := l.Last()
+	h.expect(http.StatusOK, http.MethodPost, "/data/xAPI/statements", credXAPI, stmt, nil)
+	if l.Last() != last {
+		t.Error("a repost was stored again")
+	}
+	// The same id with other content: 409.
+	h.expect(http.StatusConflict, http.MethodPost, "/data/xAPI/statements", credXAPI, strings.Replace(stmt, "course/1", "course/2", 1), nil)
+
+	// GET by statementId: the statement as stored, keys decoded.
+	var got map[string]any
+	r := h.expect(http.StatusOK, http.MethodGet, "/data/xAPI/statements?statementId="+id, credXAPI, "", &got)
+	if got["id"] != id || r.header.Get("X-Experience-API-Version") != XAPIVersion || !strings.Contains(string(r.body), `"http://example.org/a.b"`) {
+		t.Errorf("GET: %s", r.body)
+	}
+	h.expect(http.StatusNotFound, http.MethodGet, "/data/xAPI/statements?voidedStatementId="+id, credXAPI, "", nil)
+	h.expect(http.StatusNotFound, http.MethodGet, "/data/xAPI/statements?statementId=0b2a3f4e-1c2d-4e5f-8a9b-000000000000", credXAPI, "", nil)
+	h.expect(http.StatusBadRequest, http.MethodGet, "/data/xAPI/statements?statementId=nope", credXAPI, "", nil)
+	h.expect(http.StatusBadRequest, http.MethodGet, "/data/xAPI/statements?verb=x", credXAPI, "", nil)
+
+	// PUT: stored under the parameter's id; 204; a differing body id is 400.
+	const id2 = "0b2a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5c"
+	put := `{"actor": {"mbox": "mailto:ada@example.org"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": "https://lms.example.org/course/1"}}`
+	h.expect(http.StatusNoContent, http.MethodPut, "/data/xAPI/statements?statementId="+id2, credXAPI, put, nil)
+	if _, _, err := l.Statement(ctx, storeA, id2); err != nil {
+		t.Errorf("PUT statement: %v", err)
+	}
 	var e errorResponse
+	h.expect(http.StatusBadRequest, http.MethodPut, "/data/xAPI/statements?statementId="+id2, credXAPI, stmt, &e)
+	if !slices.Equal(e.fields(), []string{"id"}) {
+		t.Errorf("PUT with another id: %+v", e)
+	}
+	h.expect(http.StatusBadRequest, http.MethodPut, "/data/xAPI/statements", credXAPI, put, nil)
+
+	e = errorResponse{}
 	h.expect(http.StatusBadRequest, http.MethodPost, "/data/xAPI/statements", credXAPI, `[{"actor": {"mbox": "mailto:a@b.c"}, "object": {"id": "x:y"}}]`, &e)
 	if len(e.Errors) == 0 || !strings.HasPrefix(e.Errors[0].Field, "statements[0].verb") {
 		t.Errorf("validation errors %+v", e)
@@ -187,5 +227,41 @@ func TestIngestEmbeddedLRS(t *testing.T) {
 	h.expect(http.StatusBadRequest, http.MethodPost, "/data/xAPI/statements", credXAPI, `{"actor": }`, &e)
 	if e.Offset == nil || *e.Offset != 11 {
 		t.Errorf("syntax error offset %v (%s)", e.Offset, e.Message)
+	}
+}
+
+// TestXAPIHeaders checks the version header (xAPI 1.0.3 Communication
+// §3.3) and the refusal of multipart/mixed bodies.
+func TestXAPIHeaders(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Ingest = func(context.Context, Principal, []byte) ([]string, error) { return []string{"x"}, nil }
+		c.Statement = func(context.Context, Principal, string) (bson.Raw, bool, error) { return nil, false, lrs.ErrNotFound }
+	})
+	for _, c := range []struct {
+		version, ctype string
+		status         int
+	}{
+		{"1.0.3", "application/json", http.StatusOK},
+		{"1.0", "application/json", http.StatusOK},
+		{"1.0.0", "application/json", http.StatusOK},
+		{"", "application/json", http.StatusBadRequest},
+		{"0.95", "application/json", http.StatusBadRequest},
+		{"2.0.0", "application/json", http.StatusBadRequest},
+		{"1.0.3", "multipart/mixed; boundary=abc", http.StatusUnsupportedMediaType},
+		{"1.0.3", "text/plain", http.StatusUnsupportedMediaType},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/data/xAPI/statements", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", c.ctype)
+		if c.version != "" {
+			req.Header.Set("X-Experience-API-Version", c.version)
+		}
+		req.SetBasicAuth(credXAPI.key, credXAPI.secret)
+		r := h.send(req)
+		if r.status != c.status || r.header.Get("X-Experience-API-Version") != XAPIVersion {
+			t.Errorf("version %q, %s: %d %s", c.version, c.ctype, r.status, r.body)
+		}
+		if c.status == http.StatusUnsupportedMediaType && strings.HasPrefix(c.ctype, "multipart") && !strings.Contains(string(r.body), "attachments") {
+			t.Errorf("the 415 does not say why: %s", r.body)
+		}
 	}
 }

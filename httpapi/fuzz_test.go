@@ -10,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/bson"
+
 	"github.com/journeys/journeys/internal/xapitest"
 	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 // fuzzRoutes are the patterns the fuzzer addresses; it also sends raw
@@ -38,6 +41,7 @@ func FuzzHandlers(f *testing.F) {
 			}
 			return []string{"00000000-0000-4000-8000-000000000000"}, nil
 		}
+		c.Statement = func(context.Context, Principal, string) (bson.Raw, bool, error) { return nil, false, lrs.ErrNotFound }
 		c.Deliveries = nopReplayer{}
 	})
 	j := h.create(credA, journeyBody("fuzz", true))

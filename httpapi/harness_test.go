@@ -166,6 +166,9 @@ func (h *harness) do(method, path string, c *cred, body string) response {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if strings.HasPrefix(path, "/data/xAPI/") {
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+	}
 	if c != nil {
 		req.SetBasicAuth(c.key, c.secret)
 	}

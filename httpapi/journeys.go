@@ -10,20 +10,15 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
-	"go.mongodb.org/mongo-driver/mongo"
 
 	"github.com/journeys/journeys/processor/cond"
 	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 // maxSkip bounds the skip parameter; larger values cannot address a
 // document of any realistic organisation.
 const maxSkip = 1 << 30
-
-// inOrg is the query selecting one journey of the principal's organisation.
-func inOrg(p *Principal, id primitive.ObjectID) bson.D {
-	return bson.D{{Key: "_id", Value: id}, {Key: "organisation", Value: p.Organisation}}
-}
 
 // visible reports whether p may read the stored journey doc.
 func visible(p *Principal, doc bson.Raw) bool {
@@ -45,8 +40,8 @@ type storedJourney struct {
 // findJourney reads journey id of p's organisation. Journeys of other
 // organisations, and those p may not see, answer 404 like missing ones.
 func (s *server) findJourney(ctx context.Context, p *Principal, id primitive.ObjectID) (storedJourney, error) {
-	raw, err := s.journeys.FindOne(ctx, inOrg(p, id)).Raw()
-	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && !visible(p, raw) {
+	raw, err := s.journeys.Journey(ctx, p.Organisation, id)
+	if errors.Is(err, lrs.ErrNotFound) || err == nil && !visible(p, raw) {
 		return storedJourney{}, errNotFound("no journey " + id.Hex())
 	}
 	if err != nil {
@@ -63,22 +58,14 @@ func (s *server) findJourney(ctx context.Context, p *Principal, id primitive.Obj
 // see and m matches (m nil matches all), in the database's order. The
 // documents are not decoded: a list decodes only the page it returns.
 func (s *server) loadJourneys(ctx context.Context, p *Principal, m *cond.Matcher) ([]bson.Raw, error) {
-	cur, err := s.journeys.Find(ctx, bson.D{{Key: "organisation", Value: p.Organisation}})
-	if err != nil {
-		return nil, fmt.Errorf("%w: list journeys: %w", errUnavailable, err)
-	}
-	defer cur.Close(context.WithoutCancel(ctx))
 	var out []bson.Raw
-	for cur.Next(ctx) {
-		var raw bson.Raw
-		if err := cur.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("%w: read journey: %w", errUnavailable, err)
-		}
+	err := s.journeys.Journeys(ctx, p.Organisation, func(raw bson.Raw) error {
 		if visible(p, raw) && (m == nil || m.Match(raw)) {
 			out = append(out, raw)
 		}
-	}
-	if err := cur.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("%w: list journeys: %w", errUnavailable, err)
 	}
 	return out, nil

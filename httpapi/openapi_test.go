@@ -9,6 +9,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 type nopReplayer struct{}
@@ -29,6 +31,7 @@ func (noStatements) Recent(context.Context, primitive.ObjectID, int, func(bson.R
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	full := func(c *Config) {
 		c.Ingest = func(context.Context, Principal, []byte) ([]string, error) { return nil, nil }
+		c.Statement = func(context.Context, Principal, string) (bson.Raw, bool, error) { return nil, false, lrs.ErrNotFound }
 		c.Deliveries = nopReplayer{}
 		c.Metrics = http.NotFoundHandler()
 		c.Statements = noStatements{}

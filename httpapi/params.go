@@ -14,7 +14,7 @@ import (
 	"github.com/journeys/journeys/processor/cond"
 )
 
-// Page size limits of the list routes (SPEC §9).
+// Page size limits of the list routes (docs/design.md §9).
 const (
 	defaultLimit = 100
 	maxLimit     = 1000

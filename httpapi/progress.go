@@ -11,7 +11,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
-	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/progress"
 	"github.com/journeys/journeys/state"
@@ -211,21 +210,9 @@ func (s *server) walkStore(ctx context.Context, pq *progressQuery, from *progres
 	return nil
 }
 
-// render builds the progress document of an item.
-func (s *server) render(it progressItem) (processor.ProgressDoc, error) {
-	var rec progress.Record
-	if err := rec.Decode(it.value); err != nil {
-		return processor.ProgressDoc{}, fmt.Errorf("progress of journey %s: %w", it.c.ID.Hex(), err)
-	}
-	archived, err := s.archivedAttempts(it)
-	if err != nil {
-		return processor.ProgressDoc{}, err
-	}
-	return processor.ProgressDocument(it.c, it.owner, &rec, archived)
-}
-
-// archivedAttempts reads the archived attempts of an item, in ascending
-// number.
+// archivedAttempts reads every archived attempt of an item, in ascending
+// number: the progress filter on completions matches any attempt, not only
+// those a document lists (see render).
 func (s *server) archivedAttempts(it progressItem) ([]progress.Attempt, error) {
 	var archived []progress.Attempt
 	err := s.cfg.Store.Attempts(it.c.ID, it.owner, func(_ uint32, value []byte) error {

@@ -6,8 +6,6 @@ import (
 	"net/http"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
-
-	"github.com/journeys/journeys/processor"
 )
 
 // renderProjected renders an item's progress document, projected by proj
@@ -68,19 +66,9 @@ func (s *server) getProgressOrCount(w http.ResponseWriter, r *http.Request, rq *
 	if err != nil {
 		return err
 	}
-	var found *progressItem
-	err = s.walk(r.Context(), pq, nil, func(it progressItem) bool {
-		if processor.ProgressID(it.c.ID, it.owner) == id {
-			found = &it
-			return false
-		}
-		return true
-	})
+	found, err := s.findProgress(r.Context(), pq, id)
 	if err != nil {
 		return err
-	}
-	if found == nil {
-		return errNotFound("no progress " + id.Hex())
 	}
 	doc, err := s.renderProjected(*found, pq.proj)
 	if err != nil {

@@ -30,17 +30,17 @@ func (s *server) recalculate(w http.ResponseWriter, r *http.Request, rq *request
 	ctx, p := r.Context(), rq.p
 	// Only an active journey is ever recalculated; marking an inactive one
 	// in progress would leave it so forever.
-	// $ne false: a document without isActive is active (SPEC §3 default).
-	filter := append(inOrg(p, id), bson.E{Key: "isActive", Value: bson.D{{Key: "$ne", Value: false}}})
-	update := bson.D{{Key: "$set", Value: bson.D{
+	// $ne false: a document without isActive is active (docs/design.md §3 default).
+	cond := bson.D{{Key: "isActive", Value: bson.D{{Key: "$ne", Value: false}}}}
+	set := bson.D{
 		{Key: "recalculateRequest", Value: bson.D{
 			{Key: "_id", Value: primitive.NewObjectID()},
 			{Key: "notify", Value: notify},
 			{Key: "requestedAt", Value: s.nowMillis()},
 		}},
 		{Key: "recalculateStatus.inProgress", Value: true},
-	}}}
-	res, err := s.journeys.UpdateOne(ctx, filter, update)
+	}
+	matched, err := s.journeys.UpdateJourney(ctx, p.Organisation, id, cond, set)
 	if err != nil {
 		return fmt.Errorf("%w: request recalculation of journey %s: %w", errUnavailable, id.Hex(), err)
 	}
@@ -48,7 +48,7 @@ func (s *server) recalculate(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	if res.MatchedCount == 0 {
+	if !matched {
 		return &apiError{status: http.StatusConflict, msg: "journey " + id.Hex() + " is not active: only active journeys are recalculated"}
 	}
 	w.Header().Set("Location", "/api/v2/journey/"+id.Hex())

@@ -61,6 +61,7 @@ func (s *server) routeTable() []route {
 		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/count", access: accessRead, h: s.countProgress, alias: true},
 		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/:id", access: accessRead, h: s.getProgressOrCount},
 		{method: http.MethodGet, pattern: "/api/connection/journeyProgress", access: accessRead, h: s.progressConnection},
+		{method: http.MethodGet, pattern: "/api/v2/journeyprogress/:id/attempts", access: accessRead, h: s.progressAttemptsPage},
 
 		{method: http.MethodGet, pattern: "/api/v2/deliveries", access: accessRead, h: s.listDeliveries},
 	}
@@ -71,7 +72,10 @@ func (s *server) routeTable() []route {
 		rs = append(rs, route{method: http.MethodPost, pattern: "/api/v2/journey/conditions/test", routed: "/api/v2/journey/:id/test", access: accessWrite, h: s.testConditions})
 	}
 	if s.cfg.Ingest != nil {
-		rs = append(rs, route{method: http.MethodPost, pattern: "/data/xAPI/statements", access: accessIngest, h: s.ingest})
+		rs = append(rs,
+			route{method: http.MethodPost, pattern: "/data/xAPI/statements", access: accessIngest, h: s.ingest},
+			route{method: http.MethodPut, pattern: "/data/xAPI/statements", access: accessIngest, h: s.putStatement},
+			route{method: http.MethodGet, pattern: "/data/xAPI/statements", access: accessIngest, h: s.getStatement})
 	}
 	if s.cfg.Metrics != nil {
 		rs = append(rs, route{method: http.MethodGet, pattern: "/metrics", access: accessPublic, h: s.metrics})

@@ -10,8 +10,11 @@ import (
 
 	"github.com/256dpi/lungo"
 	"github.com/julienschmidt/httprouter"
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
 	"github.com/journeys/journeys/state"
 )
 
@@ -20,11 +23,16 @@ const DefaultMaxBody = 1 << 20
 
 // Config configures the API handler.
 type Config struct {
-	// DB is the LRS database: the embedded lungo engine or a real MongoDB
-	// wrapped by lungo.Connect. Required.
-	DB lungo.IDatabase
-	// Journeys and Clients are the collection names; empty selects
-	// "journeys" and "client".
+	// JourneyStore holds the journeys; ClientStore the LRS clients that
+	// authenticate (nil: only the admin credential does).
+	JourneyStore lrs.JourneyStore
+	ClientStore  lrs.ClientStore
+	// DB, when set, is a MongoDB LRS database (wrapped by lungo.Connect,
+	// or lungo standing in for one in tests) whose collections provide
+	// JourneyStore and ClientStore where they are nil; Journeys and
+	// Clients are the collection names ("journeys" and "client" when
+	// empty).
+	DB                lungo.IDatabase
 	Journeys, Clients string
 	// Store holds progress and deliveries; the API only reads it. Required.
 	Store *state.Store
@@ -36,6 +44,10 @@ type Config struct {
 	// ids; it is lrs.LRS.Ingest, whose error types are mapped to 400 and
 	// 409 responses. Nil leaves POST /data/xAPI/statements unrouted.
 	Ingest func(ctx context.Context, p Principal, body []byte) ([]string, error)
+	// Statement returns the stored document of statement id in p's store
+	// and whether it is voided, or lrs.ErrNotFound; it serves GET and
+	// must be set with Ingest (which also serves PUT).
+	Statement func(ctx context.Context, p Principal, id string) (bson.Raw, bool, error)
 	// Statements reads recent statements for the condition tester; nil
 	// leaves POST /api/v2/journey/conditions/test unrouted.
 	Statements Statements
@@ -46,6 +58,20 @@ type Config struct {
 	// Deliveries replays dead-lettered callbacks; nil leaves the replay
 	// route unrouted.
 	Deliveries DeliveryControl
+	// Limits bound the size of journeys saved through the API; the zero
+	// value selects the defaults (docs/design.md §11). LimitStats, when not
+	// nil, counts the saves each limit refused.
+	Limits     journey.Limits
+	LimitStats *journey.LimitStats
+	// ProgressAttempts is how many completed attempts a progress document
+	// lists (the newest; older ones are paged through
+	// /api/v2/journeyprogress/:id/attempts); zero selects
+	// DefaultProgressAttempts.
+	ProgressAttempts int
+	// CheckCallback, when not nil, checks at save time that a callback URL
+	// can be delivered to (dispatch.Dispatcher.CheckTarget); its error is
+	// a 400 on the outcome's callback field.
+	CheckCallback func(ctx context.Context, url string) error
 	// Logger receives request failures; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. It dates writes.
@@ -71,7 +97,7 @@ type DeliveryControl interface {
 // server holds the API's dependencies; its methods are the handlers.
 type server struct {
 	cfg      Config
-	journeys lungo.ICollection
+	journeys lrs.JourneyStore
 	auth     *authenticator
 	log      *slog.Logger
 	now      func() time.Time
@@ -84,9 +110,6 @@ type server struct {
 
 // New returns the API handler for cfg.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.DB == nil {
-		return nil, errors.New("httpapi: config: no database")
-	}
 	if cfg.Store == nil {
 		return nil, errors.New("httpapi: config: no state store")
 	}
@@ -99,6 +122,18 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Clients == "" {
 		cfg.Clients = "client"
 	}
+	if cfg.DB != nil && cfg.JourneyStore == nil {
+		cfg.JourneyStore = lrs.CollectionJourneys{Coll: cfg.DB.Collection(cfg.Journeys)}
+	}
+	if cfg.DB != nil && cfg.ClientStore == nil {
+		cfg.ClientStore = lrs.CollectionClients{Coll: cfg.DB.Collection(cfg.Clients)}
+	}
+	if cfg.JourneyStore == nil {
+		return nil, errors.New("httpapi: config: no journey store")
+	}
+	if (cfg.Ingest == nil) != (cfg.Statement == nil) {
+		return nil, errors.New("httpapi: config: the statement resource needs both Ingest and Statement")
+	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
@@ -110,8 +145,8 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s := &server{
 		cfg:      cfg,
-		journeys: cfg.DB.Collection(cfg.Journeys),
-		auth:     newAuthenticator(cfg.DB.Collection(cfg.Clients), cfg.Admin, cfg.Now),
+		journeys: cfg.JourneyStore,
+		auth:     newAuthenticator(cfg.ClientStore, cfg.Admin, cfg.Now),
 		log:      cfg.Logger,
 		now:      cfg.Now,
 	}

@@ -2,15 +2,16 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 // patchRetries bounds the read-merge-write cycles of a PATCH that loses
@@ -49,7 +50,7 @@ func fieldValue(j *journey.Journey, name string) any {
 	panic("httpapi: unknown client field " + name) // fields come from clientFields or Patch.Fields
 }
 
-// setFields is the $set update of the named client fields of j, stamped
+// setFields is the fields to set (a $set) of the named client fields of j, stamped
 // with updatedAt.
 func setFields(j *journey.Journey, names []string, updatedAt time.Time) bson.D {
 	set := make(bson.D, 0, len(names)+1)
@@ -57,7 +58,7 @@ func setFields(j *journey.Journey, names []string, updatedAt time.Time) bson.D {
 		set = append(set, bson.E{Key: n, Value: fieldValue(j, n)})
 	}
 	set = append(set, bson.E{Key: "updatedAt", Value: updatedAt})
-	return bson.D{{Key: "$set", Value: set}}
+	return set
 }
 
 // stamp sets the server fields of a new journey of p.
@@ -86,6 +87,9 @@ func (s *server) decodeBody(w http.ResponseWriter, r *http.Request) (*journey.Jo
 	j, err := journey.DecodeJSON(body)
 	if err != nil {
 		return nil, fromDecodeError(err)
+	}
+	if err := s.checkSave(r.Context(), j); err != nil {
+		return nil, err
 	}
 	return j, nil
 }
@@ -118,7 +122,7 @@ func (s *server) createJourney(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	stamp(j, primitive.NewObjectID(), rq.p, s.nowMillis())
-	if _, err := s.journeys.InsertOne(r.Context(), j); err != nil {
+	if err := s.journeys.InsertJourney(r.Context(), j); err != nil {
 		return fmt.Errorf("%w: insert journey: %w", errUnavailable, err)
 	}
 	return s.respondJourney(r.Context(), w, rq.p, j.ID, http.StatusCreated)
@@ -141,19 +145,19 @@ func (s *server) putJourney(w http.ResponseWriter, r *http.Request, rq *request)
 	// The second round covers losing an insert race to another PUT of the
 	// same id, which the update then overwrites.
 	for range 2 {
-		res, err := s.journeys.UpdateOne(ctx, inOrg(p, id), setFields(j, clientFields, now))
+		matched, err := s.journeys.UpdateJourney(ctx, p.Organisation, id, nil, setFields(j, clientFields, now))
 		if err != nil {
 			return fmt.Errorf("%w: update journey %s: %w", errUnavailable, id.Hex(), err)
 		}
-		if res.MatchedCount > 0 {
+		if matched {
 			return s.respondJourney(ctx, w, p, id, http.StatusOK)
 		}
 		stamp(j, id, p, now)
-		_, err = s.journeys.InsertOne(ctx, j)
+		err = s.journeys.InsertJourney(ctx, j)
 		if err == nil {
 			return s.respondJourney(ctx, w, p, id, http.StatusCreated)
 		}
-		if !lungo.IsUniquenessError(err) {
+		if !errors.Is(err, lrs.ErrDuplicate) {
 			return fmt.Errorf("%w: insert journey %s: %w", errUnavailable, id.Hex(), err)
 		}
 	}
@@ -194,6 +198,9 @@ func (s *server) patchJourney(w http.ResponseWriter, r *http.Request, rq *reques
 		if err := j.Validate(); err != nil {
 			return fromDecodeError(err)
 		}
+		if err := s.checkSave(ctx, j); err != nil {
+			return err
+		}
 		// A missing updatedAt reads as null, which matches a missing field.
 		var prev any
 		if v, err := sj.raw.LookupErr("updatedAt"); err == nil {
@@ -205,12 +212,12 @@ func (s *server) patchJourney(w http.ResponseWriter, r *http.Request, rq *reques
 		if !now.After(j.UpdatedAt) {
 			now = j.UpdatedAt.Add(time.Millisecond)
 		}
-		filter := append(inOrg(p, id), bson.E{Key: "updatedAt", Value: prev})
-		res, err := s.journeys.UpdateOne(ctx, filter, setFields(j, fields, now))
+		cond := bson.D{{Key: "updatedAt", Value: prev}}
+		matched, err := s.journeys.UpdateJourney(ctx, p.Organisation, id, cond, setFields(j, fields, now))
 		if err != nil {
 			return fmt.Errorf("%w: update journey %s: %w", errUnavailable, id.Hex(), err)
 		}
-		if res.MatchedCount > 0 {
+		if matched {
 			return s.respondJourney(ctx, w, p, id, http.StatusOK)
 		}
 	}
@@ -223,11 +230,11 @@ func (s *server) deleteJourney(w http.ResponseWriter, r *http.Request, rq *reque
 	if err != nil {
 		return err
 	}
-	res, err := s.journeys.DeleteOne(r.Context(), inOrg(rq.p, id))
+	deleted, err := s.journeys.DeleteJourney(r.Context(), rq.p.Organisation, id)
 	if err != nil {
 		return fmt.Errorf("%w: delete journey %s: %w", errUnavailable, id.Hex(), err)
 	}
-	if res.DeletedCount == 0 {
+	if !deleted {
 		return errNotFound("no journey " + id.Hex())
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -91,6 +91,7 @@ func startDaemon(t testing.TB) *daemon {
 		Ready:    d.pipeline.Ready,
 		Stream:   d.pipeline.StreamStats,
 		Pebble:   d.store.Metrics,
+		Limits:   &journey.LimitStats{},
 	})
 	disp, err = dispatch.New(dispatch.Config{
 		Store: d.store, AllowPrivate: true, Registerer: d.metrics.Registry(),

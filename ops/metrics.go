@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/journeys/journeys/processor"
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/source"
 )
 
@@ -34,6 +35,9 @@ type Sources struct {
 	// (*state.Store).Metrics; a nil result (the store is closed) exports
 	// nothing.
 	Pebble func() *pebble.Metrics
+	// Limits counts the journey saves refused by a size limit, usually
+	// the one given to httpapi.Config.LimitStats.
+	Limits *journey.LimitStats
 	// Now is the wall clock that ages are measured against; nil means
 	// time.Now.
 	Now func() time.Time
@@ -77,6 +81,9 @@ func NewMetrics(src Sources) *Metrics {
 	}
 	if src.Pebble != nil {
 		reg.MustRegister(newPebbleCollector(src.Pebble))
+	}
+	if src.Limits != nil {
+		reg.MustRegister(newLimitsCollector(src.Limits))
 	}
 	// ContinueOnError: one failing collector (say, the process collector
 	// on a platform without /proc) must not blank the whole scrape.

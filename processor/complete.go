@@ -1,8 +1,10 @@
 package processor
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -16,8 +18,10 @@ func (e *Engine) completed(en *entry) error {
 	b := e.pendingBatch()
 	e.encodeBuf = a.AppendBinary(e.encodeBuf[:0])
 	b.PutAttempt(l.c.ID, en.owner, a.Number, e.encodeBuf)
+	quiet := a.CompletedAt < l.quietBefore
+	e.logCompletion(en, quiet)
 
-	if len(l.c.Outcomes) == 0 || a.CompletedAt < l.quietBefore {
+	if len(l.c.Outcomes) == 0 || quiet {
 		return nil
 	}
 	// The fired marker makes an outcome fire at most once per (journey,
@@ -53,4 +57,35 @@ func (e *Engine) completed(en *entry) error {
 	b.MarkFired(l.c.ID, en.owner, a.Number)
 	e.fired[fk] = true
 	return nil
+}
+
+// logCompletion logs the completion of en's current attempt: at info when
+// it is live, at debug when a recalculation found it in history (a
+// recalculation may find millions). The owner is named by the id of its
+// progress document, which identifies it in the API without putting a
+// learner's e-mail address in the logs, and by its display name where the
+// tracking kind has one.
+func (e *Engine) logCompletion(en *entry, quiet bool) {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelDebug
+	}
+	ctx := context.Background()
+	if !e.log.Enabled(ctx, level) {
+		return
+	}
+	a := &en.rec.Attempt
+	attrs := []slog.Attr{
+		slog.String("journey", en.l.c.ID.Hex()),
+		slog.String("progress", ProgressID(en.l.c.ID, en.owner).Hex()),
+		slog.Any("attempt", a.Number),
+		slog.Time("completedAt", time.UnixMilli(a.CompletedAt).UTC()),
+	}
+	if en.rec.Display != "" {
+		attrs = append(attrs, slog.String("display", en.rec.Display))
+	}
+	if quiet {
+		attrs = append(attrs, slog.Bool("history", true))
+	}
+	e.log.LogAttrs(ctx, level, "journey completed", attrs...)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/journeys/journeys/processor/progress"
 )
 
-// callbackBody is the JSON body of SPEC §8, shaped like Learning Locker's
+// callbackBody is the JSON body of docs/design.md §8, shaped like Learning Locker's
 // journey callback. Owner and waypoints render as in progress documents
 // (view.go); the callback lists the waypoints as an array.
 type callbackBody struct {

@@ -13,7 +13,7 @@ import (
 	"github.com/journeys/journeys/processor/outbox"
 )
 
-// The delivery a completion queues carries the body of SPEC §8 exactly.
+// The delivery a completion queues carries the body of docs/design.md §8 exactly.
 func TestCallbackBody(t *testing.T) {
 	e, st := engineFixture(t)
 	org := oid(1)

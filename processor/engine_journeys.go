@@ -74,7 +74,7 @@ func (e *Engine) SetSkip(id primitive.ObjectID, skip map[primitive.ObjectID]stru
 }
 
 // RemoveJourney forgets a journey and deletes its progress in the pending
-// batch. Deliveries already queued stay queued (SPEC §7).
+// batch. Deliveries already queued stay queued (docs/design.md §7).
 func (e *Engine) RemoveJourney(id primitive.ObjectID) {
 	e.dropCached(id)
 	e.pendingBatch().DeleteJourney(id)

@@ -182,7 +182,7 @@ type waypointView struct {
 	CompletedAt int64
 }
 
-// refModel is the deliberately simple reference implementation of SPEC
+// refModel is the deliberately simple reference implementation of docs/design.md
 // §4 and §6: no index, no encoding, no cache, no store; every condition is
 // evaluated for every statement.
 type refModel struct {

@@ -9,11 +9,10 @@ import (
 	"time"
 
 	"github.com/256dpi/lungo"
-	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
-	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/journeys/journeys/processor/lrs"
 	"github.com/journeys/journeys/processor/outbox"
 	"github.com/journeys/journeys/processor/source"
 	"github.com/journeys/journeys/state"
@@ -23,7 +22,16 @@ import (
 type PipelineConfig struct {
 	// Store is the state store.
 	Store *state.Store
-	// DB is the LRS database; Statements and Journeys name its collections.
+	// OpenStream opens the stream of LRS changes; Scanner reads stored
+	// statements for recalculations; JourneyStore lists the journeys and
+	// records recalculation statuses. Either all three are set (the
+	// embedded statement log sets them), or DB is.
+	OpenStream   OpenStream
+	Scanner      lrs.Scanner
+	JourneyStore JourneyStore
+	// DB, when set, is a MongoDB LRS database (or lungo standing in for
+	// one in tests) that provides whichever of OpenStream, Scanner and
+	// JourneyStore are nil; Statements and Journeys name its collections.
 	DB                   lungo.IDatabase
 	Statements, Journeys string
 	// ServerSideFilter sends the change stream's $match to the server; only
@@ -61,9 +69,9 @@ type Pipeline struct {
 	cfg    PipelineConfig
 	log    *slog.Logger
 	engine *Engine
-	src    *source.Source
-	// live is src, for readers on other goroutines (readiness, metrics).
-	live  atomic.Pointer[source.Source]
+	src    Stream
+	// live holds src, for readers on other goroutines (readiness, metrics).
+	live  atomic.Pointer[Stream]
 	metas map[primitive.ObjectID]*journeyMeta
 	cp    checkpoint
 	// recomputes are the owner recomputes queued by statement updates
@@ -109,14 +117,15 @@ type PipelineStats struct {
 
 // NewPipeline returns a pipeline; Run starts it.
 func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
-	if cfg.Store == nil || cfg.DB == nil {
-		return nil, errors.New("pipeline: store and database are required")
-	}
 	if cfg.Statements == "" {
 		cfg.Statements = "statements"
 	}
 	if cfg.Journeys == "" {
 		cfg.Journeys = "journeys"
+	}
+	cfg.fillFromDB()
+	if cfg.Store == nil || cfg.OpenStream == nil || cfg.Scanner == nil || cfg.JourneyStore == nil {
+		return nil, errors.New("pipeline: a store and an LRS (a database, or a stream, scanner and journey store) are required")
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
@@ -149,14 +158,18 @@ func (p *Pipeline) Stats() *PipelineStats { return &p.stats }
 // before it is opened).
 func (p *Pipeline) StreamStats() source.Stats {
 	if src := p.live.Load(); src != nil {
-		return src.Stats()
+		return (*src).Stats()
 	}
 	return source.Stats{}
 }
 
-func (p *Pipeline) setSource(src *source.Source) {
+func (p *Pipeline) setSource(src Stream) {
 	p.src = src
-	p.live.Store(src)
+	if src == nil {
+		p.live.Store(nil)
+		return
+	}
+	p.live.Store(&src)
 }
 
 // Ready reports nil when the pipeline is running on a live stream.
@@ -164,7 +177,7 @@ func (p *Pipeline) Ready() error {
 	if !p.running.Load() {
 		return errors.New("pipeline not running")
 	}
-	if src := p.live.Load(); src == nil || !src.Ready() {
+	if src := p.live.Load(); src == nil || !(*src).Ready() {
 		return errors.New("change stream not connected")
 	}
 	return nil
@@ -314,7 +327,7 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 	if fresh {
 		token = nil
 	}
-	src, err := source.Open(ctx, p.sourceConfig(), token)
+	src, err := p.cfg.OpenStream(ctx, token)
 	if errors.Is(err, source.ErrHistoryLost) {
 		p.setSource(nil)
 		return p.historyLost(ctx)
@@ -338,34 +351,15 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 	return nil
 }
 
-// noteFloor records the largest stored time in the statements collection,
+// noteFloor records the largest stored time of the stored statements,
 // just after the stream was opened.
 func (p *Pipeline) noteFloor(ctx context.Context) error {
-	var doc bson.Raw
-	err := p.cfg.DB.Collection(p.cfg.Statements).FindOne(ctx, bson.D{},
-		options.FindOne().SetSort(bson.D{{Key: "stored", Value: -1}}).SetProjection(bson.D{{Key: "stored", Value: 1}})).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil
-	}
+	t, err := p.cfg.Scanner.LatestStored(ctx)
 	if err != nil {
 		return fmt.Errorf("read latest stored time: %w", err)
 	}
-	if t, ok := doc.Lookup("stored").DateTimeOK(); ok && t > p.floorStored {
-		p.floorStored = t
-	}
+	p.floorStored = max(p.floorStored, t)
 	return nil
-}
-
-func (p *Pipeline) sourceConfig() source.Config {
-	return source.Config{
-		DB:               p.cfg.DB,
-		Statements:       p.cfg.Statements,
-		Journeys:         p.cfg.Journeys,
-		ServerSideFilter: p.cfg.ServerSideFilter,
-		FullDocument:     p.cfg.FullDocument,
-		SplitLargeEvents: p.cfg.SplitLargeEvents,
-		Logger:           p.log,
-	}
 }
 
 // historyLost restarts the stream at the current position and rebuilds
@@ -382,7 +376,7 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 		p.src.Close(ctx)
 		p.setSource(nil)
 	}
-	src, err := source.Open(ctx, p.sourceConfig(), nil)
+	src, err := p.cfg.OpenStream(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("reopen change stream: %w", err)
 	}

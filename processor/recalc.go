@@ -7,9 +7,9 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/journeys/journeys/processor/journey"
+	"github.com/journeys/journeys/processor/lrs"
 )
 
 // recalcCommitEvery bounds the statements a recalculation applies per
@@ -64,12 +64,8 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 	margin := p.cfg.SkewMargin.Milliseconds()
 	cutoff := max(p.cp.LastStored, p.floorStored) - margin
 	var scanMax int64
-	filter := bson.D{{Key: "organisation", Value: c.Organisation}}
-	if len(c.Sources) > 0 {
-		filter = append(filter, bson.E{Key: "lrs_id", Value: bson.D{{Key: "$in", Value: c.Sources}}})
-	}
-	coll := p.cfg.DB.Collection(p.cfg.Statements)
-	total, err := coll.CountDocuments(ctx, filter)
+	q := lrs.ScanQuery{Organisation: c.Organisation, Sources: c.Sources}
+	total, err := p.cfg.Scanner.Count(ctx, q)
 	if err != nil {
 		return p.recalcFailed(ctx, c, fmt.Errorf("count statements: %w", err))
 	}
@@ -77,20 +73,13 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 	p.writeStatus(ctx, c.ID, status)
 	p.stats.RecalcRemaining.Store(total)
 
-	cur, err := coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return p.recalcFailed(ctx, c, fmt.Errorf("scan statements: %w", err))
-	}
-	defer cur.Close(context.WithoutCancel(ctx))
 	var skip []primitive.ObjectID
 	lastStatus := p.cfg.Now()
 	var done int64
-	for cur.Next(ctx) {
-		var doc bson.Raw
-		if err := cur.Decode(&doc); err != nil {
-			return p.recalcFailed(ctx, c, fmt.Errorf("read statement: %w", err))
-		}
+	var applyErr error // a failure of the engine, not of the scan
+	err = p.cfg.Scanner.Scan(ctx, q, func(doc bson.Raw) error {
 		if err := p.engine.StatementFor(c.ID, doc); err != nil {
+			applyErr = err
 			return err
 		}
 		// Only statements that match a waypoint need skipping: one that
@@ -104,6 +93,7 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 		done++
 		if p.engine.Pending() >= recalcCommitEvery {
 			if err := p.engine.Commit(nil); err != nil {
+				applyErr = err
 				return err
 			}
 		}
@@ -113,8 +103,12 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 			p.stats.RecalcRemaining.Store(status.RemainingCount)
 			p.writeStatus(ctx, c.ID, status)
 		}
+		return nil
+	})
+	if applyErr != nil {
+		return applyErr
 	}
-	if err := cur.Err(); err != nil {
+	if err != nil {
 		return p.recalcFailed(ctx, c, fmt.Errorf("scan statements: %w", err))
 	}
 
@@ -154,10 +148,7 @@ func (p *Pipeline) recalcFailed(ctx context.Context, c *journey.Compiled, err er
 // the API. It is best effort: the status is informational, and the change
 // event it causes is recognised as not changing the journey's version.
 func (p *Pipeline) writeStatus(ctx context.Context, id primitive.ObjectID, s journey.RecalculateStatus) {
-	_, err := p.cfg.DB.Collection(p.cfg.Journeys).UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "recalculateStatus", Value: s}}}})
-	if err != nil {
+	if err := p.cfg.JourneyStore.SetRecalculateStatus(ctx, id, s); err != nil {
 		p.log.Warn("cannot write recalculation status", "journey", id.Hex(), "err", err)
 	}
 }
@@ -175,21 +166,11 @@ func (p *Pipeline) recalculateAll(ctx context.Context, quietBefore int64) error 
 // collection as it is now: when the collection was replaced wholesale
 // (dropped, renamed), or, with all set, to recalculate every active one.
 func (p *Pipeline) reloadJourneys(ctx context.Context, all bool) error {
-	cur, err := p.cfg.DB.Collection(p.cfg.Journeys).Find(ctx, bson.D{})
-	if err != nil {
-		return fmt.Errorf("list journeys: %w", err)
-	}
 	var docs []bson.Raw
-	for cur.Next(ctx) {
-		var doc bson.Raw
-		if err := cur.Decode(&doc); err != nil {
-			cur.Close(ctx)
-			return fmt.Errorf("read journey: %w", err)
-		}
+	err := p.cfg.JourneyStore.Journeys(ctx, primitive.NilObjectID, func(doc bson.Raw) error {
 		docs = append(docs, doc)
-	}
-	err = cur.Err()
-	cur.Close(ctx)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("list journeys: %w", err)
 	}

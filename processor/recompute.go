@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/lrs"
@@ -190,6 +189,8 @@ func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t
 	if err != nil {
 		return fmt.Errorf("recompute owner: %w", err)
 	}
+	// The pushdown: the owner's statements that are not voided.
+	filter = append(filter, bson.E{Key: "voided", Value: bson.D{{Key: "$ne", Value: true}}})
 	q := lrs.ScanQuery{Organisation: org, Filter: filter}
 	for _, l := range js {
 		if len(l.c.Sources) == 0 {
@@ -205,7 +206,7 @@ func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t
 	cutoff := max(p.cp.LastStored, p.floorStored) - margin
 	skip := make([][]primitive.ObjectID, len(js))
 	var scanMax int64
-	err = p.scanStatements(ctx, q, func(doc bson.Raw) error {
+	err = p.cfg.Scanner.Scan(ctx, q, func(doc bson.Raw) error {
 		key, ok := journey.AppendOwnerKey(nil, doc, t.by)
 		if !ok || !slices.Equal(key, t.owner) {
 			return nil // the pushdown is a superset
@@ -251,34 +252,4 @@ func (p *Pipeline) addSkips(l *live, ids []primitive.ObjectID, until int64) erro
 	p.noteSkipUntil(m.SkipUntil)
 	p.engine.SetSkip(l.c.ID, m.skipSet())
 	return p.putMeta(l.c.ID, m)
-}
-
-// scanStatements calls fn with each stored statement q selects, in
-// (stored, _id) order.
-func (p *Pipeline) scanStatements(ctx context.Context, q lrs.ScanQuery, fn func(doc bson.Raw) error) error {
-	filter := bson.D{{Key: "organisation", Value: q.Organisation}}
-	if len(q.Sources) > 0 {
-		filter = append(filter, bson.E{Key: "lrs_id", Value: bson.D{{Key: "$in", Value: q.Sources}}})
-	}
-	filter = append(filter, bson.E{Key: "voided", Value: bson.D{{Key: "$ne", Value: true}}})
-	filter = append(filter, q.Filter...)
-	cur, err := p.cfg.DB.Collection(p.cfg.Statements).Find(ctx, filter,
-		options.Find().SetSort(bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return fmt.Errorf("scan statements: %w", err)
-	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	for cur.Next(ctx) {
-		var doc bson.Raw
-		if err := cur.Decode(&doc); err != nil {
-			return fmt.Errorf("read statement: %w", err)
-		}
-		if err := fn(doc); err != nil {
-			return err
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("scan statements: %w", err)
-	}
-	return nil
 }

@@ -13,20 +13,35 @@ import (
 )
 
 // ProgressDoc is one owner's progress through one journey in the shape of
-// Learning Locker's journeyProgress document (SPEC §9), as the API serves it.
+// Learning Locker's journeyProgress document (docs/design.md §9), as the API serves it.
 type ProgressDoc struct {
 	// ID is stable for a (journey, owner) pair: see ProgressID.
 	ID           primitive.ObjectID `json:"_id"`
 	Journey      primitive.ObjectID `json:"journey"`
 	Organisation primitive.ObjectID `json:"organisation"`
 	Owner        ProgressOwner      `json:"owner"`
-	// Completions lists every attempt in order: the completed ones, then the
+	// Completions lists the attempts in order: the most recent completed
+	// ones (at most the configured number; see OlderAttempts), then the
 	// current one while it is incomplete.
 	Completions []AttemptView `json:"completions"`
+	// OlderAttempts is set when attempts older than those in Completions
+	// exist: how many, and where to page through them.
+	OlderAttempts *OlderAttempts `json:"olderAttempts,omitempty"`
 	// CreatedAt and UpdatedAt are the stored times of the first and the
 	// latest statement that counted, formatted like FormatTime.
 	CreatedAt string `json:"createdAt"`
 	UpdatedAt string `json:"updatedAt"`
+}
+
+// OlderAttempts points at the attempts a page (a progress document or a
+// page of attempts) leaves out: the archived attempts numbered below the
+// page's first.
+type OlderAttempts struct {
+	// Before is the number of the page's first attempt: the older ones
+	// number less.
+	Before uint32 `json:"before"`
+	// Href is the API path of the page of attempts that precedes this one.
+	Href string `json:"href"`
 }
 
 // ProgressOwner identifies whose progress a ProgressDoc is.
@@ -101,8 +116,9 @@ func ProgressID(j primitive.ObjectID, owner []byte) primitive.ObjectID {
 }
 
 // ProgressDocument renders the progress of owner in journey c: archived
-// holds the owner's archived (completed) attempts in ascending number and
-// rec the progress record, whose attempt is listed after them unless it is
+// holds the owner's most recent archived (completed) attempts in ascending
+// number (all of them, or the newest ones of a bounded page) and rec the
+// progress record, whose attempt is listed after them unless it is
 // complete (a completed attempt is archived when it completes, so it is
 // already among archived). Waypoint slot i of an attempt is c.Waypoints[i];
 // slots an attempt lacks (progress recorded under an older definition) are
@@ -161,4 +177,23 @@ func optionalMillis(ms int64) *string {
 	}
 	s := FormatTime(ms)
 	return &s
+}
+
+// FirstAttempt returns the number of the first attempt listed in doc's
+// Completions, or 0 when it lists none.
+func (doc *ProgressDoc) FirstAttempt() uint32 {
+	if len(doc.Completions) == 0 {
+		return 0
+	}
+	return doc.Completions[0].Attempt
+}
+
+// AttemptViews renders archived attempts of journey c, in the order given,
+// as ProgressDocument renders its completions.
+func AttemptViews(c *journey.Compiled, attempts []progress.Attempt) []AttemptView {
+	out := make([]AttemptView, len(attempts))
+	for i := range attempts {
+		out[i] = renderAttempt(c, &attempts[i])
+	}
+	return out
 }

@@ -78,7 +78,10 @@
 // Point reads return (nil, false, nil) when the record is absent; the slices
 // they return are copies owned by the caller.
 //
-// Scans call fn for each record in key order on a point-in-time view. The
+// Scans call fn for each record in key order on a point-in-time view
+// (AttemptsBefore walks backwards, newest attempt first, and stops after a
+// page, so that reading an owner's latest attempts costs a page however
+// many attempts are archived). The
 // slices passed to fn are valid only until fn returns: they alias Pebble's
 // buffers, which spares a copy per record for callers that decode and
 // discard. Copy them to retain them. If fn returns an error the scan stops

@@ -15,9 +15,15 @@ type pebbleLogger struct {
 	l *slog.Logger
 }
 
-// Infof implements pebble.Logger.
+// Infof implements pebble.Logger. Pebble's informational lines are
+// routine (the WAL replayed on every restart, table statistics), so they
+// are logged at debug; what needs an operator comes through the event
+// listener (background errors, slow disks, write stalls) or Fatalf.
 func (p pebbleLogger) Infof(format string, args ...any) {
-	p.l.Info("pebble: " + fmt.Sprintf(format, args...))
+	if !p.l.Enabled(context.Background(), slog.LevelDebug) {
+		return // spare the formatting
+	}
+	p.l.Debug("pebble: " + fmt.Sprintf(format, args...))
 }
 
 // Fatalf implements pebble.Logger. Pebble calls it on unrecoverable errors

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"syscall"
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
@@ -18,6 +20,9 @@ var (
 	// ErrClosed is returned by operations on a Store that is closed or
 	// closing.
 	ErrClosed = errors.New("state: store closed")
+	// ErrLocked is returned (wrapped) by Open when another process has the
+	// store open.
+	ErrLocked = errors.New("state: store in use")
 	// ErrOwnerTooLong is returned for an owner key longer than MaxOwnerLen.
 	ErrOwnerTooLong = errors.New("state: owner key too long")
 
@@ -81,6 +86,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		EventListener: eventListener(logger),
 	})
 	if err != nil {
+		if lockHeld(err) {
+			return nil, fmt.Errorf("%w: another process holds %s: %w", ErrLocked, filepath.Join(dir, "LOCK"), err)
+		}
 		return nil, fmt.Errorf("state: open pebble in %s: %w", dir, err)
 	}
 	s := &Store{db: db, writeOpts: pebble.Sync}
@@ -164,4 +172,10 @@ func (s *Store) Metrics() *pebble.Metrics {
 	}
 	defer s.gate.exit()
 	return s.db.Metrics()
+}
+
+// lockHeld reports whether err is Pebble's failure to take the directory
+// lock because another process holds it.
+func lockHeld(err error) bool {
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK)
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/journeys/journeys/processor/statementlog"
 )
 
 const (
@@ -172,8 +174,9 @@ func TestCrashRecovery(t *testing.T) {
 	}
 }
 
-// copyLRS copies the embedded LRS store (everything but the state store)
-// of one data directory into another.
+// copyLRS copies the embedded LRS (the statement log and the files beside
+// it, not the state store) of one data directory into another. The daemon
+// of from must be stopped: a Pebble directory is copied at rest.
 func copyLRS(t *testing.T, from, to string) {
 	t.Helper()
 	if err := os.MkdirAll(to, 0o755); err != nil {
@@ -184,15 +187,20 @@ func copyLRS(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.IsDir() {
+		src, dst := filepath.Join(from, e.Name()), filepath.Join(to, e.Name())
+		switch {
+		case e.Name() == statementlog.Dir:
+			copyLRS(t, src, dst)
+		case e.IsDir():
 			continue // the state store
-		}
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
+		default:
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-// runDemo runs the daemon on an embedded store in a temporary directory,
+// runDemo runs the daemon on the embedded statement log in a temporary directory,
 // creates the seed's sample journey and a repeatable unordered one, sends
 // realistic xAPI traffic for a class of learners through the statements
 // API, and prints the callbacks a local endpoint receives, then a summary.
@@ -360,6 +360,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	req.SetBasicAuth(c.key, c.secret)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if strings.HasPrefix(path, "/data/xAPI/") {
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

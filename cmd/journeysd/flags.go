@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // envPrefix prefixes the environment variable of every flag: --mongo-uri
@@ -32,6 +33,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 			fmt.Fprintln(stderr)
 		})
 	}
+	fs.VisitAll(func(f *flag.Flag) { f.Value = withFormatHint(f.Value) })
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,4 +54,37 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 		}
 	})
 	return err
+}
+
+// hinted wraps a flag value whose parse error would otherwise say only
+// "parse error", so that the error names the expected format:
+// `--callback-timeout 10` fails with "use a duration such as 10s".
+type hinted struct {
+	flag.Value
+	format string
+}
+
+// withFormatHint wraps duration and integer flag values in hinted; other
+// values (booleans in particular, which the flag package recognises by
+// their type) are returned unchanged.
+func withFormatHint(v flag.Value) flag.Value {
+	g, ok := v.(flag.Getter)
+	if !ok {
+		return v
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return hinted{v, "use a duration such as 10s, 1m30s or 24h (a number needs a unit: ns, us, ms, s, m, h)"}
+	case int, int64, uint, uint64:
+		return hinted{v, "use a whole number such as 16"}
+	}
+	return v
+}
+
+// Set implements flag.Value.
+func (h hinted) Set(s string) error {
+	if err := h.Value.Set(s); err != nil {
+		return fmt.Errorf("%q is not valid: %s", s, h.format)
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,18 +49,18 @@ const (
 
 // proc is a journeysd subprocess.
 type proc struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	addr    string
 	extra   []string
 	cmd     *exec.Cmd
-	log     *bytes.Buffer
+	log     *syncBuffer
 	exited  chan struct{}
 }
 
 // startProc starts journeysd serve on dataDir, on a fresh loopback port,
 // and waits until it is ready.
-func startProc(t *testing.T, dataDir string, extra ...string) *proc {
+func startProc(t testing.TB, dataDir string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, dataDir: dataDir, extra: extra}
 	p.start()
@@ -87,7 +88,7 @@ func (p *proc) launch() {
 		"--log-format", "json", "--log-level", "info",
 	}, p.extra...)
 	p.cmd = exec.Command(binary, args...)
-	p.log = &bytes.Buffer{}
+	p.log = &syncBuffer{}
 	log := p.log
 	p.t.Cleanup(func() {
 		if p.t.Failed() && os.Getenv("JOURNEYS_TEST_LOGS") != "" {
@@ -160,6 +161,9 @@ func (p *proc) do(method, path string, body any, out any) (int, error) {
 		return 0, err
 	}
 	req.SetBasicAuth(testAdminKey, testAdminSecret)
+	if strings.HasPrefix(path, "/data/xAPI/") {
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -242,3 +246,24 @@ func statement(id, mbox, verb, object, objectType string, ts time.Time) map[stri
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// syncBuffer is a bytes.Buffer safe for a daemon writing its log while a
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/journeys/journeys/internal/redact"
 )
 
 func main() {
@@ -26,7 +28,8 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
-		fmt.Fprintln(os.Stderr, "journeysd:", err)
+		// An error may quote the MongoDB URI or a callback URL.
+		fmt.Fprintln(os.Stderr, "journeysd:", redact.Text(err.Error()))
 		os.Exit(exitCode(err))
 	}
 }

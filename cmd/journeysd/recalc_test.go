@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,7 +12,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
-	"github.com/journeys/journeys/processor/lrs"
+	"github.com/journeys/journeys/processor/statementlog"
 )
 
 // waitRecalculated waits until the journey's recalculation finished.
@@ -90,19 +91,23 @@ func TestRecalculationEquivalence(t *testing.T) {
 			t.Fatalf("journey %s has no progress at all", id)
 		}
 	}
+	d.stop() // the log is copied at rest
 	compareProgress(t, got, freshReplay(t, dir, ids, sentinelID))
 }
 
-// TestHistoryLost stops the daemon while more statements than the embedded
-// store's oplog holds arrive; on restart the daemon finds its resume point
-// gone, recalculates by itself, and ends equal to a from-scratch replay.
+// TestHistoryLost loses the daemon's stream history. The statement log
+// keeps every entry, so a position it issued is never lost; history is lost
+// only when the log no longer holds the checkpoint's position: here it is
+// restored from a copy taken before the daemon went further, and more
+// statements are written into it while the daemon is down. On restart the
+// daemon finds its resume point beyond the log's end, recalculates by
+// itself, and ends equal to a from-scratch replay.
 func TestHistoryLost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the daemon as a subprocess")
 	}
-	const oplog = "200"
 	dir := filepath.Join(t.TempDir(), "live")
-	d := startProc(t, dir, "--embedded-oplog-size", oplog)
+	d := startProc(t, dir)
 	sentinelID := d.createJourney(sentinelJourney())
 	var ids []string
 	for _, j := range crashJourneys()[:3] {
@@ -112,30 +117,36 @@ func TestHistoryLost(t *testing.T) {
 	get := func() *proc { return d }
 	ingest(t, get, stmts[:300], 50)
 	d.stop()
-	// lungo ages its oplog in whole seconds: let the checkpointed events
-	// become old enough to be dropped.
-	time.Sleep(2 * time.Second)
+	backup := filepath.Join(t.TempDir(), "backup")
+	copyLRS(t, filepath.Join(dir, statementlog.Dir), backup)
 
-	// Statements arrive while the daemon is down: written straight into the
-	// embedded store, more than its oplog holds.
+	d.start()
+	ingest(t, get, stmts[300:400], 50)
+	d.stop()
+	if err := os.RemoveAll(filepath.Join(dir, statementlog.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	copyLRS(t, backup, filepath.Join(dir, statementlog.Dir))
+
+	// Statements written into the restored log while the daemon is down.
 	ctx := context.Background()
-	l, err := lrs.Open(ctx, lrs.Config{DataDir: dir, MaxOplogSize: 200})
+	sl, err := statementlog.Open(filepath.Join(dir, statementlog.Dir), statementlog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	org, _ := primitive.ObjectIDFromHex(testOrg)
 	store := adminStore(t, dir)
-	for i := 300; i < 1200; i += 100 {
+	for i := 400; i < 1200; i += 100 {
 		body, _ := json.Marshal(stmts[i : i+100])
-		if _, err := l.Ingest(ctx, org, store, body); err != nil {
+		if _, err := sl.Ingest(ctx, org, store, body); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := l.Close(ctx); err != nil {
+	if err := sl.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	d = startProc(t, dir, "--embedded-oplog-size", oplog)
+	d = startProc(t, dir)
 	defer d.stop()
 	ingest(t, func() *proc { return d }, []map[string]any{statement("ffffffff-0000-4000-8000-000000000002", "mailto:sentinel@example.com", verbSentinel, "http://example.com/sentinel", typeCourse, time.Now())}, 1)
 	waitFor(t, 60*time.Second, "the sentinel", func() bool { return len(d.progress(sentinelID)) == 1 })
@@ -144,6 +155,7 @@ func TestHistoryLost(t *testing.T) {
 		waitRecalculated(t, d, id)
 		got[id] = d.progress(id)
 	}
+	d.stop() // the log is copied at rest
 	compareProgress(t, got, freshReplay(t, dir, ids, sentinelID))
 	if !containsLog(d, "history lost") {
 		t.Errorf("the daemon did not report a lost history:\n%s", d.log)

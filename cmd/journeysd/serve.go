@@ -13,16 +13,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/journeys/journeys/httpapi"
 	"github.com/journeys/journeys/httpapi/ui"
 	"github.com/journeys/journeys/ops"
 	"github.com/journeys/journeys/processor"
 	"github.com/journeys/journeys/processor/dispatch"
+	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/lrs"
-	"github.com/journeys/journeys/processor/outbox"
+	"github.com/journeys/journeys/processor/statementlog"
 	"github.com/journeys/journeys/state"
 )
 
@@ -46,16 +49,17 @@ type serveConfig struct {
 
 	NoIndexBuild   bool
 	BatchSize      int
-	OplogSize      int
 	ShutdownBudget time.Duration
 	LogLevel       string
 	LogFormat      string
+
+	Limits limitFlags
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB URI of the LRS database (a replica set); empty runs on an embedded store in --data-dir")
+	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB URI of the LRS database (a replica set); empty runs on the embedded statement log in --data-dir")
 	fs.StringVar(&c.MongoDB, "mongo-db", "learninglocker_v2", "LRS database name")
-	fs.StringVar(&c.DataDir, "data-dir", "data", "directory for the state store (and the embedded LRS store)")
+	fs.StringVar(&c.DataDir, "data-dir", "data", "directory for the state store (and the embedded statement log)")
 	fs.StringVar(&c.Listen, "listen", defaultListen, "address of the HTTP API")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "separate address for /metrics (empty: served on --listen)")
 	fs.StringVar(&c.AdminKey, "admin-key", "", "static admin API key (empty: generated once and kept in --data-dir)")
@@ -69,10 +73,10 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
 	fs.BoolVar(&c.NoIndexBuild, "no-index-build", false, "never build the statements index on MongoDB: wait (not ready) until an operator has built it out of band")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
-	fs.IntVar(&c.OplogSize, "embedded-oplog-size", 0, "change events the embedded store keeps (0: its default); a reader further behind recalculates")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal)")
+	c.Limits.register(fs)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -97,23 +101,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // daemon is a running journeysd: state store, LRS, pipeline, dispatcher
 // and HTTP servers.
 type daemon struct {
-	log      *slog.Logger
-	cfg      serveConfig
-	store    *state.Store
-	lrs      *lrs.LRS
-	pipeline *processor.Pipeline
-	disp     *dispatch.Dispatcher
-	metrics  *ops.Metrics
-	metSrv   *http.Server
-	admin    adminCredential
-	ln       net.Listener
-	srv      *http.Server
+	log        *slog.Logger
+	cfg        serveConfig
+	store      *state.Store
+	lrs        *lrs.LRS          // the MongoDB LRS; nil on the embedded log
+	statements *statementlog.Log // the embedded LRS; nil on MongoDB
+	pipeline   *processor.Pipeline
+	disp       *dispatch.Dispatcher
+	metrics    *ops.Metrics
+	metSrv     *http.Server
+	admin      adminCredential
+	ln         net.Listener
+	srv        *http.Server
+
+	limitStats journey.LimitStats
 
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	errMu  sync.Mutex
-	err    error
-	done   chan struct{}
+	// group runs the parts; the first to fail cancels the others.
+	group *errgroup.Group
+	err   error // why the daemon stopped, if not asked to; set before done
+	done  chan struct{}
 }
 
 // startDaemon opens everything and starts serving. Wait blocks until ctx is
@@ -131,9 +138,12 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	}()
 	var err error
 	if d.store, err = state.Open(filepath.Join(cfg.DataDir, "state"), state.Options{Logger: log.With("component", "pebble")}); err != nil {
+		if errors.Is(err, state.ErrLocked) {
+			return nil, fmt.Errorf("another journeysd is running on %s: stop it, or give this one its own --data-dir (%w)", cfg.DataDir, err)
+		}
 		return nil, err
 	}
-	if d.lrs, err = lrs.Open(ctx, lrs.Config{URI: cfg.MongoURI, DataDir: cfg.DataDir, Database: cfg.MongoDB, MaxOplogSize: cfg.OplogSize}); err != nil {
+	if err := d.openLRS(ctx); err != nil {
 		return nil, err
 	}
 	if d.admin, err = loadAdmin(cfg); err != nil {
@@ -143,18 +153,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if err != nil {
 		return nil, err
 	}
-	pc := processor.PipelineConfig{
-		Store:            d.store,
-		DB:               d.lrs.DB,
-		Statements:       d.lrs.Config.Statements,
-		Journeys:         d.lrs.Config.Journeys,
-		ServerSideFilter: !d.lrs.Embedded,
-		BatchSize:        cfg.BatchSize,
-		// d.disp is created below: the dispatcher registers its metrics
-		// on the registry that needs the pipeline's statistics.
-		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
-		Logger:    log.With("component", "pipeline"),
-	}
+	pc := d.pipelineConfig()
 	d.mongoStreamOptions(&pc)
 	if d.pipeline, err = processor.NewPipeline(pc); err != nil {
 		return nil, err
@@ -165,6 +164,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		Ready:    d.pipeline.Ready,
 		Stream:   d.pipeline.StreamStats,
 		Pebble:   d.store.Metrics,
+		Limits:   &d.limitStats,
 	})
 	if d.disp, err = dispatch.New(dispatch.Config{
 		Store:         d.store,
@@ -207,6 +207,7 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
+	d.group, runCtx = errgroup.WithContext(runCtx)
 	d.goRun("pipeline", func() error { return d.runPipeline(runCtx) })
 	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
 	d.goRun("http", func() error {
@@ -236,27 +237,37 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 
 func (d *daemon) apiConfig() httpapi.Config {
 	c := httpapi.Config{
-		DB:       d.lrs.DB,
-		Journeys: d.lrs.Config.Journeys,
-		Clients:  d.lrs.Config.Clients,
-		Store:    d.store,
+		Store: d.store,
 		Admin: httpapi.Admin{
 			Key: d.admin.Key, Secret: d.admin.Secret,
 			Organisation: d.admin.Organisation, Store: d.admin.Store,
 		},
-		Statements: d.lrs,
 		Ready:      d.ready,
 		Metrics:    d.metrics.Handler(),
 		Deliveries: d.disp,
 		Logger:     d.log.With("component", "http"),
+
+		Limits:           d.cfg.Limits.journeyLimits(),
+		LimitStats:       &d.limitStats,
+		ProgressAttempts: d.cfg.Limits.ProgressAttempts,
+		CheckCallback:    d.disp.CheckTarget,
 	}
 	if d.cfg.MetricsListen != "" {
 		c.Metrics = nil // served on its own listener
 	}
-	if d.lrs.Embedded {
+	if d.statements != nil {
+		c.JourneyStore = d.statements
+		c.Statements = d.statements
 		c.Ingest = func(ctx context.Context, p httpapi.Principal, body []byte) ([]string, error) {
-			return d.lrs.Ingest(ctx, p.Organisation, p.Store, body)
+			return d.statements.Ingest(ctx, p.Organisation, p.Store, body)
 		}
+		c.Statement = func(ctx context.Context, p httpapi.Principal, id string) (bson.Raw, bool, error) {
+			return d.statements.Statement(ctx, p.Store, id)
+		}
+	} else {
+		c.DB = d.lrs.DB
+		c.Journeys, c.Clients = d.lrs.Config.Journeys, d.lrs.Config.Clients
+		c.Statements = d.lrs
 	}
 	return c
 }
@@ -265,11 +276,13 @@ func (d *daemon) ready(ctx context.Context) error {
 	if err := d.store.Healthy(); err != nil {
 		return fmt.Errorf("state store: %w", err)
 	}
-	if err := d.lrs.Ping(ctx); err != nil {
+	if err := d.pingLRS(ctx); err != nil {
 		return fmt.Errorf("LRS database: %w", err)
 	}
-	if err := d.lrs.IndexesReady(); err != nil {
-		return err // its text up to the first colon says what is awaited
+	if d.lrs != nil {
+		if err := d.lrs.IndexesReady(); err != nil {
+			return err // its text up to the first colon says what is awaited
+		}
 	}
 	return d.pipeline.Ready()
 }
@@ -277,20 +290,16 @@ func (d *daemon) ready(ctx context.Context) error {
 // Addr returns the API's listening address.
 func (d *daemon) Addr() string { return d.ln.Addr().String() }
 
+// goRun runs the part name in the daemon's group: its failure is logged
+// and stops the daemon, with the first failure as Wait's error.
 func (d *daemon) goRun(name string, f func() error) {
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
+	d.group.Go(func() error {
 		if err := f(); err != nil {
 			d.log.Error("stopped on error", "component", name, "err", err)
-			d.errMu.Lock()
-			if d.err == nil {
-				d.err = fmt.Errorf("%s: %w", name, err)
-			}
-			d.errMu.Unlock()
-			d.cancel()
+			return fmt.Errorf("%s: %w", name, err)
 		}
-	}()
+		return nil
+	})
 }
 
 // shutdown stops intake first (the HTTP server), then the pipeline (which
@@ -310,7 +319,7 @@ func (d *daemon) shutdown() {
 		}
 	}
 	d.cancel()
-	d.wg.Wait()
+	d.err = d.group.Wait()
 	d.close()
 	d.log.Info("stopped")
 }
@@ -319,6 +328,11 @@ func (d *daemon) close() {
 	if d.lrs != nil {
 		if err := d.lrs.Close(context.Background()); err != nil {
 			d.log.Warn("close LRS", "err", err)
+		}
+	}
+	if d.statements != nil {
+		if err := d.statements.Close(); err != nil {
+			d.log.Warn("close statement log", "err", err)
 		}
 	}
 	if d.store != nil {
@@ -331,8 +345,6 @@ func (d *daemon) close() {
 // Wait blocks until the daemon stopped and returns why, if not asked to.
 func (d *daemon) Wait() error {
 	<-d.done
-	d.errMu.Lock()
-	defer d.errMu.Unlock()
 	return d.err
 }
 
@@ -361,30 +373,4 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "auto":
-		if f, ok := w.(*os.File); ok && isTerminal(f) {
-			return slog.New(slog.NewTextHandler(w, opts)), nil
-		}
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format: want text, json or auto, got %q", format)
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -92,6 +92,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if completions == 0 {
 		t.Fatal("no completions: the test exercised nothing")
 	}
+	d.stop() // the log is copied at rest
 	compareProgress(t, got, freshReplay(t, dir, []string{id}, sentinelID))
 }
 

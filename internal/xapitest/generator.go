@@ -4,7 +4,7 @@
 // A Generator is deterministic: the same seed and Options yield the same
 // sequence of documents, byte for byte. Each document is a bson.Raw of about
 // 2 KB shaped like a row of Learning Locker's statements collection (see
-// SPEC §2), with stored times strictly increasing, so a sequence can stand in
+// docs/design.md §2), with stored times strictly increasing, so a sequence can stand in
 // for a change stream or for a recalculation's (stored, _id) order.
 package xapitest
 

@@ -19,7 +19,7 @@ import (
 	"github.com/journeys/journeys/processor/cond"
 )
 
-// fuzzConditions seed the fuzzer with every operator of SPEC §5, the
+// fuzzConditions seed the fuzzer with every operator of docs/design.md §5, the
 // Extended JSON forms conditions may use, rejected operators and malformed
 // input.
 func fuzzConditions() []string {

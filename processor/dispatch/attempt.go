@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/journeys/journeys/internal/redact"
 	"github.com/journeys/journeys/processor/outbox"
 )
 
@@ -59,7 +60,9 @@ func (d *Dispatcher) record(id string, del *outbox.Delivery, v verdict, ans answ
 	del.LastStatus = ans.status
 	del.LastError = ""
 	if ans.err != nil {
-		del.LastError = ans.err.Error()
+		// Transport errors quote the URL, credentials included; the
+		// error is kept, listed by the API and logged, so it is redacted.
+		del.LastError = redact.Text(ans.err.Error())
 	}
 	var next time.Time
 	if v == retry {
@@ -82,16 +85,10 @@ func (d *Dispatcher) record(id string, del *outbox.Delivery, v verdict, ans answ
 		return now.Add(backoff(d.cfg.MinBackoff, d.cfg.MaxBackoff, del.Tries, 0))
 	}
 	d.metrics.results[v].Inc()
-	log := d.cfg.Logger.With("id", id, "url", del.URL, "tries", del.Tries, "status", ans.status)
-	switch v {
-	case delivered:
-		log.Debug("callback delivered")
-	case retry:
-		log.Debug("callback attempt failed; will retry", "err", del.LastError, "next", next)
-	default:
+	if v != delivered && v != retry {
 		d.deadLetters.Add(1)
-		log.Warn("callback dead-lettered", "result", v.String(), "err", del.LastError)
 	}
+	d.logOutcome(id, del, v, ans, now, next)
 	return next
 }
 
@@ -130,4 +127,28 @@ func (d *Dispatcher) readPending(id string) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("read outbox record: %w", err)
 	}
 	return v, ok, nil
+}
+
+// logOutcome logs the committed outcome v of an attempt made at now:
+// deliveries at debug; a failed attempt that will be retried at warn with
+// its status, reason and next attempt time, at most once per target per
+// warnInterval (the lines left out are counted in "suppressed"); a dead
+// letter at error, always. URLs are redacted.
+func (d *Dispatcher) logOutcome(id string, del *outbox.Delivery, v verdict, ans answer, now, next time.Time) {
+	log := d.cfg.Logger.With("id", id, "journey", del.Journey.Hex(), "attempt", del.Attempt,
+		"url", redact.URL(del.URL), "tries", del.Tries, "status", ans.status)
+	switch v {
+	case delivered:
+		log.Debug("callback delivered")
+	case retry:
+		ok, suppressed := d.warns.allow(hostOf(del.URL), now)
+		if !ok {
+			log.Debug("callback attempt failed; will retry", "reason", del.LastError, "next_attempt", next)
+			return
+		}
+		log.Warn("callback attempt failed; will retry", "reason", del.LastError,
+			"next_attempt", next, "retry_in", next.Sub(now), "suppressed", suppressed)
+	default:
+		log.Error("callback dead-lettered", "result", v.String(), "reason", del.LastError)
+	}
 }

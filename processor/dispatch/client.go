@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -26,18 +27,31 @@ const (
 	drainLen     = 64 << 10
 )
 
+// Fast retries inside one attempt: connection-level failures (the
+// connection refused, reset or closed before any response) often pass within
+// milliseconds (a receiver restarting, a pooled connection the receiver had
+// just closed), so they are retried at once, at most inAttemptRetries times with
+// a short jittered wait, within the attempt's timeout. This is
+// retryablehttp's job here. Everything else (any HTTP response, timeouts,
+// refused or invalid targets) ends the attempt and is left to the durable
+// schedule, whose retries survive a crash and do not hold a concurrency
+// slot while they wait.
+const (
+	inAttemptRetries = 2
+	fastRetryWaitMin = 50 * time.Millisecond
+	fastRetryWaitMax = 500 * time.Millisecond
+)
+
 // newClient returns the HTTP client of the dispatcher.
 //
-// Each attempt is one retryablehttp request with RetryMax 0 and a
-// CheckRetry that never retries: retryablehttp's retries sleep inside the
-// request and are forgotten by a crash, while ours must be durable (the
-// outcome of each attempt is committed and the next one scheduled from the
-// store) and must not hold a concurrency slot while waiting. The library
-// still supplies the rewindable request body that a followed 307/308
-// redirect re-sends, and PassthroughErrorHandler hands transport errors
-// back unchanged for classify. Backoff and Retry-After are applied by the
-// scheduler (see backoff and retryAfter) because retryablehttp only
-// honours Retry-After on 429 and 503 and its backoff has no jitter.
+// Each attempt is one retryablehttp request: the library retries
+// connection-level failures within the attempt (fastRetry decides which)
+// and rewinds the body for those retries and for followed 307/308
+// redirects; PassthroughErrorHandler hands the last transport error back
+// unchanged for classify. Backoff between attempts and Retry-After are
+// applied by the scheduler (see backoff and retryAfter), because those
+// retries must be durable and retryablehttp only honours Retry-After on
+// 429 and 503 and its backoff has no full jitter.
 func newClient(cfg Config, g guard) *retryablehttp.Client {
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second, Control: g.control}
 	transport := &http.Transport{
@@ -53,18 +67,48 @@ func newClient(cfg Config, g guard) *retryablehttp.Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &retryablehttp.Client{
-		HTTPClient: &http.Client{Transport: keepIdle{transport}, CheckRedirect: checkRedirect},
-		RetryMax:   0,
-		CheckRetry: func(context.Context, *http.Response, error) (bool, error) {
-			return false, nil
-		},
+		HTTPClient:   &http.Client{Transport: keepIdle{transport}, CheckRedirect: checkRedirect},
+		RetryMax:     inAttemptRetries,
+		RetryWaitMin: fastRetryWaitMin,
+		RetryWaitMax: fastRetryWaitMax,
+		Backoff:      retryablehttp.LinearJitterBackoff,
+		CheckRetry:   fastRetry,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
 }
 
+// fastRetry is the CheckRetry of the client: it retries, within the
+// attempt, a request that got no response because the connection failed
+// (refused, reset, closed early), and nothing else.
+func fastRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if resp != nil || err == nil || ctx.Err() != nil {
+		return false, nil
+	}
+	return connectionFailure(err), nil
+}
+
+// connectionFailure reports whether err is a failure of the connection
+// itself rather than of the target (refused by the guard, invalid) or of
+// the receiver's time (a timeout).
+func connectionFailure(err error) bool {
+	if errors.Is(err, errRefused) || errors.Is(err, errInvalidTarget) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		// net/http's unexported errServerClosedIdle: the receiver closed
+		// the connection before the request was written.
+		strings.Contains(err.Error(), "http: server closed idle connection")
+}
+
 // keepIdle hides the transport's CloseIdleConnections: retryablehttp calls
-// it after every failed request, which would drop the pooled connections to
-// every healthy receiver whenever one receiver fails.
+// it after every request that fails for good, which would drop the pooled
+// connections to every healthy receiver whenever one receiver fails. The
+// transport's IdleConnTimeout retires idle connections instead.
 type keepIdle struct{ http.RoundTripper }
 
 // checkRedirect follows only 307 and 308, which repeat the POST with its
@@ -74,6 +118,11 @@ type keepIdle struct{ http.RoundTripper }
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if s := req.Response.StatusCode; s != http.StatusTemporaryRedirect && s != http.StatusPermanentRedirect {
 		return http.ErrUseLastResponse
+	}
+	if err := checkURL(req.URL); err != nil {
+		// A redirect to file:, ftp: or a bad port can never be followed:
+		// dead-lettered now, not retried for the whole window.
+		return fmt.Errorf("redirect: %w", err)
 	}
 	if len(via) > maxRedirects {
 		// A redirect loop is a misconfigured target, not a passing fault.
@@ -95,16 +144,16 @@ type answer struct {
 func (d *Dispatcher) post(ctx context.Context, del *outbox.Delivery, ts time.Time) answer {
 	u, err := url.Parse(del.URL)
 	if err != nil {
-		return answer{err: fmt.Errorf("%w: %w", errInvalidTarget, err)}
+		return answer{err: fmt.Errorf("%w: %w", errInvalidTarget, redactURLError(err))}
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return answer{err: fmt.Errorf("%w: %q is not an absolute http(s) URL", errInvalidTarget, del.URL)}
+	if err := checkURL(u); err != nil {
+		return answer{err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, del.URL, []byte(del.Body))
 	if err != nil {
-		return answer{err: fmt.Errorf("%w: %w", errInvalidTarget, err)}
+		return answer{err: fmt.Errorf("%w: %w", errInvalidTarget, redactURLError(err))}
 	}
 	unix := ts.Unix()
 	h := req.Header

@@ -21,6 +21,9 @@ const (
 	DefaultMinBackoff  = time.Second
 	DefaultMaxBackoff  = 10 * time.Minute
 	DefaultDrain       = 5 * time.Second
+	// DefaultMaxScheduled bounds the in-memory schedule: about 200 bytes
+	// per delivery, some 20 MB in all.
+	DefaultMaxScheduled = 100_000
 )
 
 // Config configures a Dispatcher. Zero durations and counts select the
@@ -43,6 +46,9 @@ type Config struct {
 	// package documentation.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
+	// MaxScheduled bounds the deliveries held in the in-memory schedule;
+	// more stay in the store until the schedule drains (see refill).
+	MaxScheduled int
 	// Drain bounds how long Run waits for in-flight attempts once its
 	// context is cancelled.
 	Drain time.Duration
@@ -56,8 +62,9 @@ type Config struct {
 	Allow        []netip.Prefix
 	// Registerer receives the dispatcher's metrics; nil registers none.
 	Registerer prometheus.Registerer
-	// Logger receives delivery failures (warnings for dead letters, debug
-	// for retries and deliveries). Nil discards them.
+	// Logger receives delivery outcomes: dead letters at error, failed
+	// attempts that will be retried at warn (rate-limited per target),
+	// deliveries at debug. URLs are redacted. Nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. It dates attempts,
 	// schedules retries and measures the retry window.
@@ -97,6 +104,7 @@ func (c Config) withDefaults() (Config, error) {
 	}{
 		{"concurrency", &c.Concurrency, DefaultConcurrency},
 		{"per-host concurrency", &c.PerHost, DefaultPerHost},
+		{"max scheduled", &c.MaxScheduled, DefaultMaxScheduled},
 	} {
 		if *n.v < 0 {
 			return c, fmt.Errorf("dispatch: config: negative %s %d", n.name, *n.v)

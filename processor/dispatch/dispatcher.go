@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,12 +22,15 @@ var ErrNotFound = errors.New("dispatch: no such dead letter")
 // Dispatcher sends the deliveries of the state store's outbox. Create it
 // with New and start it with Run. Its methods are safe for concurrent use.
 type Dispatcher struct {
-	cfg     Config
-	store   *state.Store
-	client  *retryablehttp.Client
-	signer  *signer // nil: deliveries are not signed
-	metrics *metrics
-	running atomic.Bool
+	cfg    Config
+	store  *state.Store
+	client *retryablehttp.Client
+	guard  guard
+	// resolver looks callback hosts up for CheckTarget.
+	resolver resolver
+	signer   *signer // nil: deliveries are not signed
+	metrics  *metrics
+	running  atomic.Bool
 
 	// wake prompts Run to look at the schedule again: something was added
 	// or a slot was freed.
@@ -36,6 +40,8 @@ type Dispatcher struct {
 	// replayMu serialises Replay: two concurrent replays of one dead
 	// letter would otherwise both put it back and deliver it twice.
 	replayMu sync.Mutex
+	// warns rate-limits the failed-attempt warnings per target.
+	warns warnLimiter
 	// deadLetters counts the dead letters in the store.
 	deadLetters atomic.Int64
 
@@ -45,6 +51,14 @@ type Dispatcher struct {
 	hosts    map[string]*host
 	queue    queue
 	inFlight int
+	// unscheduled counts the outbox deliveries not in items, left in the
+	// store because the schedule was full (see refill), and
+	// unscheduledOldest is the creation time of the oldest of them as the
+	// last refill saw it. overflowed counts the deliveries ever left out
+	// by add.
+	unscheduled       int
+	unscheduledOldest time.Time
+	overflowed        int
 }
 
 // New returns a Dispatcher for cfg. It fails on an invalid configuration,
@@ -55,13 +69,16 @@ func New(cfg Config) (*Dispatcher, error) {
 	if err != nil {
 		return nil, err
 	}
+	g := guard{allowPrivate: cfg.AllowPrivate, allow: slices.Clone(cfg.Allow)}
 	d := &Dispatcher{
-		cfg:    cfg,
-		store:  cfg.Store,
-		client: newClient(cfg, guard{allowPrivate: cfg.AllowPrivate, allow: slices.Clone(cfg.Allow)}),
-		wake:   make(chan struct{}, 1),
-		items:  make(map[string]*item),
-		hosts:  make(map[string]*host),
+		cfg:      cfg,
+		store:    cfg.Store,
+		client:   newClient(cfg, g),
+		guard:    g,
+		resolver: net.DefaultResolver,
+		wake:     make(chan struct{}, 1),
+		items:    make(map[string]*item),
+		hosts:    make(map[string]*host),
 	}
 	if cfg.SigningSecret != "" {
 		if d.signer, err = newSigner(cfg.SigningSecret); err != nil {
@@ -96,7 +113,18 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	for {
 		d.mu.Lock()
 		start, wait := d.takeDue(d.cfg.Now())
+		refill := d.needsRefill()
 		d.mu.Unlock()
+		if refill {
+			if err := d.refill(); err != nil {
+				// The deliveries stay in the store; the next pass tries
+				// again.
+				d.cfg.Logger.Error("cannot read the outbox", "err", err)
+				wait = d.cfg.MinBackoff
+			} else {
+				d.poke()
+			}
+		}
 		for _, it := range start {
 			d.attempts.Add(1)
 			go d.attempt(attemptCtx, it)
@@ -136,23 +164,11 @@ func (d *Dispatcher) drain(abandon context.CancelFunc) {
 	}
 }
 
-// load schedules every delivery in the outbox and counts the dead letters.
+// load schedules the outbox's earliest-due deliveries (see refill) and
+// counts the dead letters.
 func (d *Dispatcher) load() error {
-	err := d.store.ScanOutbox(func(id, v []byte) error {
-		del, err := outbox.Decode(v)
-		if err != nil {
-			// One unreadable record must not stop every other delivery;
-			// it stays in the store for an operator to inspect.
-			d.cfg.Logger.Error("skipping unreadable outbox record", "id", string(id), "err", err)
-			return nil
-		}
-		d.mu.Lock()
-		d.add(del.ID, del.URL, del.NextAttemptAt, del.CreatedAt)
-		d.mu.Unlock()
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("dispatch: load outbox: %w", err)
+	if err := d.refill(); err != nil {
+		return err
 	}
 	var n int64
 	if err := d.store.ScanDead(func(_, _ []byte) error { n++; return nil }); err != nil {
@@ -215,11 +231,21 @@ func (d *Dispatcher) Replay(ctx context.Context, id string) error {
 }
 
 // Pending returns the number of deliveries waiting to be delivered,
-// including those in flight.
+// including those in flight and those waiting in the store for room in
+// the schedule.
 func (d *Dispatcher) Pending() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.items)
+	return len(d.items) + d.unscheduled
+}
+
+// Unscheduled returns the number of pending deliveries left in the store
+// because the in-memory schedule was full (Config.MaxScheduled); they are
+// scheduled as it drains.
+func (d *Dispatcher) Unscheduled() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.unscheduled
 }
 
 // poke wakes Run without blocking; one pending wake-up is enough since Run

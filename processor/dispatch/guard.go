@@ -46,7 +46,7 @@ func (g guard) check(a netip.Addr) error {
 		return nil
 	}
 	if kind := restricted(a); kind != "" {
-		return fmt.Errorf("%w: %s is a %s address", errRefused, a, kind)
+		return fmt.Errorf("%w: %s is a %s address (allowed only with --callback-allow-private or --callback-allow)", errRefused, a, kind)
 	}
 	return nil
 }

@@ -45,6 +45,10 @@ func newMetrics(d *Dispatcher, reg prometheus.Registerer) (*metrics, error) {
 			Help: "Callback deliveries waiting to be delivered, including those in flight.",
 		}, func() float64 { return float64(d.Pending()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "journeys_outbox_unscheduled",
+			Help: "Pending callback deliveries waiting in the store for room in the in-memory schedule (its bound was hit).",
+		}, func() float64 { return float64(d.Unscheduled()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "journeys_outbox_oldest_pending_age_seconds",
 			Help: "Age of the oldest pending callback delivery (0 when none is pending).",
 		}, d.oldestAge),

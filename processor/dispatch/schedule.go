@@ -71,7 +71,8 @@ func hostOf(rawURL string) string {
 
 // add schedules the delivery id, due at due. If it is already scheduled,
 // the earlier due time wins; if it is in flight, it is scheduled again when
-// the attempt ends. d.mu must be held.
+// the attempt ends. When the schedule is full, it is left to a refill.
+// d.mu must be held.
 func (d *Dispatcher) add(id, rawURL string, due, created time.Time) {
 	if it, ok := d.items[id]; ok {
 		switch it.state {
@@ -87,6 +88,16 @@ func (d *Dispatcher) add(id, rawURL string, due, created time.Time) {
 		case parked:
 			// Parked items are already due; they start when their host
 			// has a free slot.
+		}
+		return
+	}
+	if len(d.items) >= d.cfg.MaxScheduled {
+		// The delivery is durable in the outbox; a refill schedules it
+		// once there is room.
+		d.unscheduled++
+		d.overflowed++
+		if d.unscheduledOldest.IsZero() || created.Before(d.unscheduledOldest) {
+			d.unscheduledOldest = created
 		}
 		return
 	}
@@ -159,9 +170,13 @@ func (d *Dispatcher) finish(it *item, next time.Time) {
 }
 
 // oldest returns the creation time of the oldest pending delivery, or the
-// zero time when none is pending. d.mu must be held.
+// zero time when none is pending; for deliveries left in the store it is
+// the oldest the last refill saw. d.mu must be held.
 func (d *Dispatcher) oldest() time.Time {
 	var t time.Time
+	if d.unscheduled > 0 {
+		t = d.unscheduledOldest
+	}
 	for _, it := range d.items {
 		if t.IsZero() || it.created.Before(t) {
 			t = it.created

@@ -9,7 +9,7 @@ import (
 // newSchedule returns a dispatcher with only its schedule set up.
 func newSchedule(concurrency, perHost int) *Dispatcher {
 	return &Dispatcher{
-		cfg:   Config{Concurrency: concurrency, PerHost: perHost},
+		cfg:   Config{Concurrency: concurrency, PerHost: perHost, MaxScheduled: DefaultMaxScheduled},
 		items: map[string]*item{},
 		hosts: map[string]*host{},
 	}

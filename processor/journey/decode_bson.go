@@ -11,7 +11,7 @@ import (
 
 // DecodeBSON reads a journey document as stored in MongoDB by any writer —
 // this daemon's API, Learning Locker, or a script — applying the defaults
-// of SPEC §3 to fields the writer left out: isActive true (journey,
+// of docs/design.md §3 to fields the writer left out: isActive true (journey,
 // waypoints and outcomes), trackBy "actor", count 1, order the array
 // position. conditions may be stored as a string or as an embedded
 // document; a waypoint or outcome without an _id gets one derived from the

@@ -8,7 +8,7 @@ import (
 )
 
 // Owner keys: the first byte says which identifier follows; the rest is the
-// identifier's bytes, exactly as stored, so keys compare the way SPEC §4
+// identifier's bytes, exactly as stored, so keys compare the way docs/design.md §4
 // compares owners (exactly) and decode back losslessly (see Ident).
 const (
 	keyMbox       = 'm' // + mbox

@@ -1,12 +1,14 @@
 package journey
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/journeys/journeys/internal/redact"
 	"github.com/journeys/journeys/processor/cond"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
@@ -15,7 +17,7 @@ import (
 // integer, and progress keeps up to Count statement refs per waypoint.
 const maxCount = math.MaxInt32
 
-// Validate checks the journey against the rules of SPEC §3 and returns a
+// Validate checks the journey against the rules of docs/design.md §3 and returns a
 // *ValidationError listing every invalid field, or nil. It compiles every
 // waypoint's conditions, so it is meant for saves and journey loads, not
 // per-statement paths.
@@ -98,21 +100,34 @@ func (s idSet) check(c *checker, i int, id primitive.ObjectID) {
 	s.first[id] = i
 }
 
-// checkCallback returns why raw is not an absolute http(s) URL with a host,
-// or "" when it is one.
+// checkCallback returns why raw is not an absolute http(s) URL with a host
+// and a valid port, or "" when it is one. Such a URL could never be
+// delivered, so it is refused at save rather than retried for the whole
+// retry window.
 func checkCallback(raw string) string {
 	if raw == "" {
 		return "is required: an absolute http or https URL"
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Sprintf("not a valid URL: %v", err)
+		// The parser's message quotes the URL, credentials included: only
+		// the reason is kept.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Sprintf("not a valid URL: %v", redact.Text(err.Error()))
 	}
 	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
 		return fmt.Sprintf("must be an absolute http or https URL, got scheme %q", u.Scheme)
 	}
 	if u.Hostname() == "" {
 		return "must be an absolute http or https URL with a host"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("port %s is not a TCP port (1-65535)", p)
+		}
 	}
 	return ""
 }

@@ -16,7 +16,7 @@ import (
 const versionDomain = "journeys/version/v1\x00"
 
 // Version returns the hex SHA-256 digest of exactly the fields that affect
-// progress (SPEC §7): organisation; sources as a set (order and duplicates
+// progress (docs/design.md §7): organisation; sources as a set (order and duplicates
 // do not matter); trackBy; isActive, isSequential, isRepeatable; and, for
 // each active waypoint in array order, its _id, conditions (canonical
 // Extended JSON of the parsed query, so formatting does not matter), count

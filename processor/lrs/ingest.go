@@ -3,6 +3,7 @@ package lrs
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strconv"
@@ -147,6 +148,12 @@ type batch struct {
 	ids   []string       // every statement's id, in body order
 	given map[string]int // the client-sent ids → index
 	docs  []any          // the documents to insert (bson.Raw)
+	// content holds, per document, the digest of the statement as the
+	// client sent it (see contentDigest).
+	content [][sha256.Size]byte
+	// defaulted reports, per document, that the client sent no timestamp,
+	// so the statement's timestamp is its stored time.
+	defaulted []bool
 }
 
 // prepare parses, validates and shapes body, stored at now.
@@ -156,7 +163,7 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 		return batch{}, err
 	}
 	stored := now.UTC().Truncate(time.Millisecond)
-	fields := lrsFields{stored: stored.Format("2006-01-02T15:04:05.000Z"), authority: authority()}
+	fields := lrsFields{stored: stored.Format(storedLayout), authority: authority()}
 	b := batch{ids: make([]string, len(vals)), given: map[string]int{}, docs: make([]any, 0, len(vals))}
 	for i, v := range vals {
 		c := checker{index: i}
@@ -181,6 +188,8 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 		}
 		fields.id = b.ids[i]
 		b.docs = append(b.docs, bson.Raw(storedDocument(organisation, store, shapeStatement(d, &fields), stored)))
+		b.content = append(b.content, contentDigest(d))
+		b.defaulted = append(b.defaulted, d.Lookup("timestamp").Type == 0)
 	}
 	if len(errs) > 0 {
 		// Conversion errors came first; order everything by statement.

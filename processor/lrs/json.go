@@ -17,11 +17,13 @@ import (
 
 // jsonReader converts a JSON body to BSON token by token, without an
 // intermediate tree: key order is kept as sent (MongoDB compares embedded
-// documents in key order), numbers take the types Learning Locker's
-// Node.js driver gives them, and nulls in objects and arrays are dropped,
-// as Learning Locker's removeNulls step does before validation.
+// documents in key order) and numbers take the types Learning Locker's
+// Node.js driver gives them. A null is an error (xAPI 1.0.3 Data §2.2:
+// "The LRS MUST reject Statements with any null values (except inside
+// extensions)"); inside extensions nulls are dropped, as Learning Locker's
+// removeNulls step does.
 type jsonReader struct {
-	dec *json.Decoder
+	dec *lexer
 	// index and path locate the value being read, for FieldErrors.
 	index int
 	path  []string
@@ -34,14 +36,13 @@ type jsonReader struct {
 // the FieldErrors conversion found (duplicate keys, NUL in keys, numbers
 // out of range). A body that is not JSON yields a *journey.SyntaxError.
 func parseBody(data []byte) ([]bsoncore.Value, []FieldError, error) {
-	// A first pass finds syntax errors with encoding/json's offsets (the
-	// Decoder's token offsets are not comparable), trailing data included;
-	// the token pass below then only sees valid JSON.
-	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
-		return nil, nil, syntaxError(data, err)
+	// A first pass finds syntax errors, trailing data included, and
+	// encoding/json's offset for them; the token pass below then only sees
+	// valid JSON.
+	if !json.Valid(data) {
+		return nil, nil, syntaxError(data, json.Unmarshal(data, new(json.RawMessage)))
 	}
-	r := &jsonReader{dec: json.NewDecoder(bytes.NewReader(data))}
-	r.dec.UseNumber()
+	r := &jsonReader{dec: &lexer{data: data}}
 	tok, err := r.token()
 	if err != nil {
 		return nil, nil, err
@@ -163,13 +164,17 @@ func (r *jsonReader) object(dst []byte) ([]byte, error) {
 		dst = append(dst, 0) // the element's type, set below
 		dst = append(append(dst, key...), 0)
 		var t bsontype.Type
+		errs := len(r.errs)
 		if dst, t, err = r.value(dst); err != nil {
 			return nil, err
 		}
 		dst[mark] = byte(t)
+		if t == bsontype.Null && len(r.errs) == errs && !dup && !nul {
+			r.null()
+		}
 		if dup || nul || t == bsontype.Null {
-			// Nulls are dropped as Learning Locker's removeNulls does; the
-			// others are errors already recorded.
+			// Dropped: nulls inside extensions as Learning Locker's
+			// removeNulls does; the others are errors already recorded.
 			dst = dst[:mark]
 		}
 		r.path = r.path[:len(r.path)-1]
@@ -191,11 +196,15 @@ func (r *jsonReader) array(dst []byte) ([]byte, error) {
 		dst = append(append(dst, key...), 0)
 		var t bsontype.Type
 		var err error
+		errs := len(r.errs)
 		if dst, t, err = r.value(dst); err != nil {
 			return nil, err
 		}
 		dst[mark] = byte(t)
 		if t == bsontype.Null {
+			if len(r.errs) == errs {
+				r.null()
+			}
 			dst = dst[:mark]
 		} else {
 			n++
@@ -221,6 +230,16 @@ func (r *jsonReader) number(dst []byte, n json.Number) ([]byte, bsontype.Type, e
 		return bsoncore.AppendInt32(dst, int32(f)), bsontype.Int32, nil
 	}
 	return bsoncore.AppendDouble(dst, f), bsontype.Double, nil
+}
+
+// null records a null at the current path, unless it is inside extensions.
+func (r *jsonReader) null() {
+	for _, seg := range r.path[:len(r.path)-1] {
+		if seg == "extensions" {
+			return
+		}
+	}
+	r.fail("must not be null (xAPI 1.0.3 Data §2.2)")
 }
 
 // fail records a FieldError at the current path.

@@ -1,7 +1,12 @@
-// Package lrs opens the LRS database journeysd works on — a MongoDB
-// database, or the embedded lungo engine that stands in for one — and, for
-// the embedded default, stores xAPI statements in it the way Learning
-// Locker does (see Ingest).
+// Package lrs opens the MongoDB LRS database journeysd works on, and holds
+// what every LRS side shares: the seams the pipeline and the API read
+// through (Scanner, JourneyStore, ClientStore) with their MongoDB
+// implementations, and the checks and shape of an xAPI statement stored
+// the way Learning Locker stores it (Prepare). The embedded default is the
+// statement log (processor/statementlog). The lungo engine that Open also
+// opens with an empty URI is MongoDB's stand-in in tests, and the reader
+// of an earlier version's embedded file (StoreFile) when it is imported;
+// Ingest stores statements into it the way Learning Locker does.
 package lrs
 
 import (

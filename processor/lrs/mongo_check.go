@@ -47,7 +47,7 @@ type MongoInfo struct {
 // standalone server, which has no change streams.
 var ErrNotReplicaSet = errors.New("MongoDB is not a replica set")
 
-// notReplicaSetHelp names the two ways out of ErrNotReplicaSet (SPEC §10).
+// notReplicaSetHelp names the two ways out of ErrNotReplicaSet (docs/design.md §10).
 const notReplicaSetHelp = "journeysd follows the LRS through a change stream, which needs a replica set or a sharded cluster. " +
 	"Either run MongoDB as a replica set (a single-node one is enough: start mongod with --replSet rs0 and run rs.initiate() once), " +
 	"or run journeysd without --mongo-uri and let the LRS forward its statements to journeysd's embedded statement resource " +

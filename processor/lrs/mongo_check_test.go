@@ -155,7 +155,7 @@ func TestStartupStandalone(t *testing.T) {
 		if !errors.Is(err, ErrNotReplicaSet) {
 			mt.Fatalf("CheckMongo: %v, want ErrNotReplicaSet", err)
 		}
-		// SPEC §10: the error names both ways out.
+		// docs/design.md §10: the error names both ways out.
 		for _, want := range []string{"replica set", "single-node", "rs.initiate()", "/data/xAPI/statements", "without --mongo-uri"} {
 			if !strings.Contains(err.Error(), want) {
 				mt.Errorf("error %q does not mention %q", err, want)

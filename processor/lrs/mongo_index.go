@@ -16,7 +16,7 @@ import (
 // The statements index on MongoDB.
 //
 // A recalculation scans one organisation's statements by stored time
-// (SPEC §7). Learning Locker already keeps an index for exactly that,
+// (docs/design.md §7). Learning Locker already keeps an index for exactly that,
 // created by its migration 20171122100800_common_statement_indexes as
 // org_stored__id {organisation: 1, stored: -1, _id: 1}. With organisation
 // fixed, MongoDB walks it backwards to serve {stored: 1, _id: -1}: stored

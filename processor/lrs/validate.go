@@ -71,6 +71,9 @@ func (c *checker) statement(path string, d bsoncore.Document, sub bool) {
 			c.extensions(at(path, "result.extensions"), result)
 		}
 	}
+	if !sub {
+		c.xapiRules(path, d, false) // a SubStatement's come with its statement's
+	}
 }
 
 // actor checks an Agent or (unless agentOnly) a Group; def is the kind
@@ -281,6 +284,10 @@ func (c *checker) uuid(path string, v bsoncore.Value) {
 		c.bad(path, "must be a UUID")
 	}
 }
+
+// IsUUID reports whether s is a UUID in its canonical text form (xAPI 1.0.3
+// Data §4.4).
+func IsUUID(s string) bool { return isUUID(s) }
 
 // isUUID reports whether s has the 8-4-4-4-12 hex form of a UUID.
 func isUUID(s string) bool {

@@ -30,7 +30,7 @@ type Delivery struct {
 	Attempt uint32             `json:"attempt"`
 	Outcome primitive.ObjectID `json:"outcome"`
 	URL     string             `json:"url"`
-	// Body is the exact JSON request body (SPEC §8).
+	// Body is the exact JSON request body (docs/design.md §8).
 	Body json.RawMessage `json:"body"`
 	// CreatedAt is when the delivery was queued (wall clock); the retry
 	// window is measured from it.

@@ -1,4 +1,4 @@
-// Package progress holds the progress rules of SPEC §6: how one eligible
+// Package progress holds the progress rules of docs/design.md §6: how one eligible
 // statement advances one owner's progress through one journey, and the
 // compact binary encoding of that progress as it is kept in the state store.
 //

@@ -8,7 +8,7 @@
 //
 // A Source watches the whole LRS database (not two collections) so that
 // statements and journey edits arrive in a single total order: a journey
-// edit takes effect exactly at its position among the statements (SPEC §2,
+// edit takes effect exactly at its position among the statements (docs/design.md §2,
 // §7). Every Event carries the resume token just after it; the pipeline
 // stores that token in the same atomic commit as the effects of the event,
 // and hands it back to Open after a restart, so the stream neither skips

@@ -354,7 +354,7 @@ export function createEditor(app) {
     return { sequence, order };
   }
 
-  // version is what of a journey body affects progress (SPEC §7), as text.
+  // version is what of a journey body affects progress (docs/design.md §7), as text.
   // Like the daemon's digest it covers only active waypoints, in array
   // order, with their conditions compared as parsed JSON.
   function version(j) {

@@ -1,0 +1,250 @@
+package statementlog
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
+)
+
+// Dir is the log's directory inside the daemon's data directory.
+const Dir = "log"
+
+// DefaultCacheSize is the block cache capacity used when Options.CacheSize
+// is zero. The log is mostly written and read in order; the cache serves
+// the id index.
+const DefaultCacheSize = 32 << 20
+
+// ErrClosed is returned by operations on a closed Log.
+var ErrClosed = errors.New("statementlog: closed")
+
+// Options configures Open.
+type Options struct {
+	// NoSync disables the fsync of each group commit: batches stay atomic
+	// but the latest may be lost on a crash. Tests and benchmarks only.
+	NoSync bool
+	// CacheSize is the Pebble block cache capacity in bytes; zero selects
+	// DefaultCacheSize.
+	CacheSize int64
+	// Logger receives the log's messages; nil discards them.
+	Logger *slog.Logger
+	// Now is the wall clock that stamps stored; nil is time.Now.
+	Now func() time.Time
+}
+
+// Log is an open statement log. It is safe for concurrent use.
+type Log struct {
+	db   *pebble.DB
+	opts Options
+	wo   *pebble.WriteOptions
+	log  *slog.Logger
+
+	// The writer (see write.go): queue holds the requests waiting for the
+	// writer lock; the fields after writeMu are guarded by it.
+	queueMu    sync.Mutex
+	queue      []*request
+	writeMu    sync.Mutex
+	next       uint64 // the seq of the next entry
+	lastStored int64  // the stored time (Unix ms) of the latest statement
+	count      int64  // statements stored
+	voided     uint64 // voided marks written (for tests and metrics)
+
+	// Published after each durable commit, for readers.
+	last    atomic.Uint64 // the seq of the last durable entry
+	stored  atomic.Int64  // lastStored
+	nstored atomic.Int64  // count
+	closed  atomic.Bool
+
+	notifyMu sync.Mutex
+	notify   chan struct{} // closed and replaced after each commit
+}
+
+// Key prefixes; see the package documentation.
+const (
+	prefixEntry  = 'e'
+	prefixIndex  = 'i'
+	prefixVoided = 'v'
+	// prefixPendingVoid keys a voiding statement's target not stored yet.
+	prefixPendingVoid = 'w'
+	prefixJourney     = 'j'
+	prefixMeta        = 'm'
+)
+
+// Entry kinds.
+const (
+	kindStatement     = 'S'
+	kindJourneyUpsert = 'J'
+	kindJourneyDelete = 'D'
+)
+
+// entryHeader is the length of an entry value's header: kind, time.
+const entryHeader = 1 + 8
+
+var (
+	metaCount  = []byte{prefixMeta, 'c'}
+	metaStored = []byte{prefixMeta, 's'}
+)
+
+// entryKey returns the key of entry seq.
+func entryKey(seq uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = prefixEntry
+	binary.BigEndian.PutUint64(k[1:], seq)
+	return k
+}
+
+// voidedKey returns the key of the voided mark of entry seq.
+func voidedKey(seq uint64) []byte {
+	k := entryKey(seq)
+	k[0] = prefixVoided
+	return k
+}
+
+// Open opens the log in dir, creating it if needed.
+func Open(dir string, opts Options) (*Log, error) {
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("statementlog: open: %w", err)
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref()
+	db, err := pebble.Open(dir, &pebble.Options{
+		Cache:              cache,
+		FormatMajorVersion: pebble.FormatNewest,
+		// Id lookups of new statements miss: bloom filters answer them.
+		Levels:       []pebble.LevelOptions{{FilterPolicy: bloom.FilterPolicy(10)}},
+		MemTableSize: 32 << 20,
+		// Bounded memory: at most two memtables.
+		MemTableStopWritesThreshold: 2,
+		Logger:                      quietLogger{opts.Logger},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("statementlog: open %s: %w", dir, err)
+	}
+	l := &Log{db: db, opts: opts, log: opts.Logger, wo: pebble.Sync, notify: make(chan struct{})}
+	if opts.NoSync {
+		l.wo = pebble.NoSync
+	}
+	if err := l.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// load reads the log's end and its counters.
+func (l *Log) load() error {
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixEntry}, UpperBound: []byte{prefixEntry + 1}})
+	if err != nil {
+		return fmt.Errorf("statementlog: open: %w", err)
+	}
+	if it.Last() {
+		l.next = binary.BigEndian.Uint64(it.Key()[1:]) + 1
+	} else {
+		l.next = 1
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("statementlog: open: %w", err)
+	}
+	if l.count, err = l.metaInt(metaCount); err != nil {
+		return err
+	}
+	if l.lastStored, err = l.metaInt(metaStored); err != nil {
+		return err
+	}
+	l.last.Store(l.next - 1)
+	l.stored.Store(l.lastStored)
+	l.nstored.Store(l.count)
+	return nil
+}
+
+// metaInt reads a counter.
+func (l *Log) metaInt(key []byte) (int64, error) {
+	v, closer, err := l.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("statementlog: read %q: %w", key, err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("statementlog: corrupt counter %q", key)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// Last returns the seq of the last durable entry (0 when empty).
+func (l *Log) Last() uint64 { return l.last.Load() }
+
+// Ping reports whether the log is open, for readiness probes.
+func (l *Log) Ping() error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close closes the log. Requests still queued fail with ErrClosed.
+func (l *Log) Close() error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.closed.Swap(true) {
+		return nil
+	}
+	l.publish() // wakes readers, which then see the log closed
+	if err := l.db.Close(); err != nil {
+		return fmt.Errorf("statementlog: close: %w", err)
+	}
+	return nil
+}
+
+// changed returns a channel closed at the next commit.
+func (l *Log) changed() <-chan struct{} {
+	l.notifyMu.Lock()
+	defer l.notifyMu.Unlock()
+	return l.notify
+}
+
+// publish makes the writer's state visible to readers and wakes them.
+func (l *Log) publish() {
+	l.last.Store(l.next - 1)
+	l.stored.Store(l.lastStored)
+	l.nstored.Store(l.count)
+	l.notifyMu.Lock()
+	close(l.notify)
+	l.notify = make(chan struct{})
+	l.notifyMu.Unlock()
+}
+
+// quietLogger passes Pebble's messages to slog: errors and fatal ones at
+// error level, the rest at debug.
+type quietLogger struct{ log *slog.Logger }
+
+func (q quietLogger) Infof(format string, args ...any) {
+	q.log.Debug(fmt.Sprintf(format, args...), "component", "statementlog")
+}
+
+func (q quietLogger) Errorf(format string, args ...any) {
+	q.log.Error(fmt.Sprintf(format, args...), "component", "statementlog")
+}
+
+func (q quietLogger) Fatalf(format string, args ...any) {
+	q.log.Error(fmt.Sprintf(format, args...), "component", "statementlog")
+	panic(fmt.Sprintf(format, args...))
+}
