@@ -15,14 +15,15 @@ import (
 // llForward sends stmt exactly as Learning Locker's statement forwarder
 // does (worker/src/handlers/statement/statementForwarding/
 // statementForwardingRequestHandler.js and lib/helpers/statementForwarding.js
-// in LearningLocker/learninglocker): a POST of the stored xAPI statement
-// (the document's `statement`, with LL's stored, authority and version) as
-// JSON to <protocol>://<url>, with Content-Type application/json,
-// Content-Length, Authorization "Basic base64(basicUsername:basicPassword)"
-// (authType "basic auth") and X-Experience-API-Version set to the
-// statement's version, 1.0.3 when it has none (unless the forwarder's
-// configured headers set one). Redirects are followed. It returns the
-// status and body.
+// in LearningLocker/learninglocker, 2021): with axios, a POST of the stored
+// xAPI statement (the document's `statement` with extension keys decoded,
+// LL's stored, authority and version included) as JSON to
+// <protocol>://<url>, with Content-Type application/json, Content-Length,
+// Authorization "Basic base64(basicUsername:basicPassword)" (authType
+// "basic auth") and X-Experience-API-Version set to the statement's
+// version, 1.0.3 when it has none (unless the forwarder's configured
+// headers set one); redirects followed, 5 s timeout. It returns the status
+// and body.
 func llForward(t *testing.T, url, user, password string, stmt map[string]any) (int, string) {
 	t.Helper()
 	body, err := json.Marshal(stmt)
@@ -41,7 +42,7 @@ func llForward(t *testing.T, url, user, password string, stmt map[string]any) (i
 		version = "1.0.3"
 	}
 	req.Header.Set("X-Experience-API-Version", version)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +60,8 @@ func llStored(id, mbox, verb string, at time.Time, version string) map[string]an
 	if version != "" {
 		s["version"] = version
 	}
+	// An extension key with dots, as LL forwards it (decoded from &46;).
+	s["result"] = map[string]any{"completion": true, "extensions": map[string]any{"http://example.com/xapi/score.v2": 0.9}}
 	return s
 }
 
