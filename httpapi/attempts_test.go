@@ -48,12 +48,12 @@ func TestProgressAttemptsArePaged(t *testing.T) {
 	e.SetJourney(compileStored(t, h.db, j.ID), 0)
 	for range completed {
 		for _, verb := range []string{xapitest.VerbLaunched, xapitest.VerbCompleted} {
-			if err := e.Statement(g.Make(xapitest.Spec{Actor: actor, Verb: verb})); err != nil {
+			if _, err := e.Statement(g.Make(xapitest.Spec{Actor: actor, Verb: verb})); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := e.Statement(g.Make(xapitest.Spec{Actor: actor, Verb: xapitest.VerbLaunched})); err != nil {
+	if _, err := e.Statement(g.Make(xapitest.Spec{Actor: actor, Verb: xapitest.VerbLaunched})); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Commit(nil); err != nil {

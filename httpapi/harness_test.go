@@ -328,7 +328,7 @@ func seedOwners(t testing.TB, h *harness, id string, g *xapitest.Generator, n in
 	e := processor.NewEngine(h.store, processor.Options{})
 	e.SetJourney(c, 0)
 	for i := range n {
-		if err := e.Statement(g.Make(xapitest.Spec{Actor: g.Actor(i), Verb: xapitest.VerbLaunched})); err != nil {
+		if _, err := e.Statement(g.Make(xapitest.Spec{Actor: g.Actor(i), Verb: xapitest.VerbLaunched})); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -53,7 +53,7 @@ func BenchmarkBoundedMemory(b *testing.B) {
 		sb := newStatementBuilder()
 		apply := func(n int, learner func(i int) int, course func(i int) int) {
 			for i := range n {
-				if err := e.Statement(sb.launched(learner(i), course(i))); err != nil {
+				if _, err := e.Statement(sb.launched(learner(i), course(i))); err != nil {
 					b.Fatal(err)
 				}
 				if (i+1)%perBatch == 0 {

@@ -62,7 +62,7 @@ func TestProgressFilter(t *testing.T) {
 	e.SetJourney(compileStored(t, f.db, k.ID), 0)
 	for a := range 8 {
 		for range a {
-			if err := e.Statement(f.gen.Make(xapitest.Spec{Actor: f.gen.Actor(a), Verb: xapitest.VerbCommented})); err != nil {
+			if _, err := e.Statement(f.gen.Make(xapitest.Spec{Actor: f.gen.Actor(a), Verb: xapitest.VerbCommented})); err != nil {
 				t.Fatal(err)
 			}
 		}

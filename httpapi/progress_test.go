@@ -71,7 +71,7 @@ func newProgressFixture(t *testing.T) *progressFixture {
 	verbs := []string{xapitest.VerbCommented, xapitest.VerbCompleted, xapitest.VerbLaunched, xapitest.VerbAttempted}
 	for range 400 {
 		a, verb := rng.IntN(actors), verbs[rng.IntN(len(verbs))]
-		if err := e.Statement(f.gen.Make(xapitest.Spec{Actor: f.gen.Actor(a), Verb: verb})); err != nil {
+		if _, err := e.Statement(f.gen.Make(xapitest.Spec{Actor: f.gen.Actor(a), Verb: verb})); err != nil {
 			t.Fatal(err)
 		}
 		if !f.done[a] {

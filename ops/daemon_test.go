@@ -85,20 +85,19 @@ func startDaemon(t testing.TB) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.metrics = NewMetrics(Sources{
-		Engine:   d.pipeline.Engine().Stats(),
-		Pipeline: d.pipeline.Stats(),
-		Ready:    d.pipeline.Ready,
-		Stream:   d.pipeline.StreamStats,
-		Pebble:   d.store.Metrics,
-		Limits:   &journey.LimitStats{},
-	})
-	disp, err = dispatch.New(dispatch.Config{
-		Store: d.store, AllowPrivate: true, Registerer: d.metrics.Registry(),
-	})
+	disp, err = dispatch.New(dispatch.Config{Store: d.store, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.metrics = NewMetrics(Sources{
+		Engine:     d.pipeline.Engine().Stats(),
+		Pipeline:   d.pipeline.Stats(),
+		Ready:      d.pipeline.Ready,
+		Stream:     d.pipeline.StreamStats,
+		Dispatcher: disp,
+		Pebble:     d.store.Metrics,
+		Limits:     &journey.LimitStats{},
+	})
 
 	org := primitive.NewObjectID()
 	insertJourney(t, d.db, org, receiver.URL)

@@ -6,21 +6,22 @@
 //
 // # Metrics are read, not pushed
 //
-// The engine and the pipeline already count what they do in atomic fields
-// (processor.Stats, processor.PipelineStats). Metrics registers collectors
-// that load those fields when Prometheus scrapes, so the per-statement hot
-// path pays for one atomic add and nothing else: no metric lookups, no
-// label hashing, no locks. Only the commit duration histogram is observed
-// as it happens, once per batch commit, through the pipeline's
-// CommitDuration hook.
+// The engine, the pipeline and the callback dispatcher already count what
+// they do in atomic fields (processor.Stats, processor.PipelineStats,
+// dispatch.Stats). Metrics registers collectors that load those fields when
+// Prometheus scrapes, so the per-statement hot path pays for one atomic add
+// and nothing else: no metric lookups, no label hashing, no locks, and no
+// package but this one knows a metric name. Only the two histograms are
+// observed as things happen, through hooks the parts call: the commit
+// duration once per batch commit (PipelineStats.CommitDuration) and the
+// callback attempt duration once per attempt (dispatch.Stats.AttemptDuration).
 //
 // # One registry per daemon
 //
 // Metrics owns its own prometheus.Registry rather than using the client
 // library's default one, so that tests can run several daemons in one
 // process and nothing registered by an imported package leaks into the
-// scrape. Parts that register their own metrics (the callback dispatcher)
-// register them on Metrics.Registry.
+// scrape.
 //
 // # Bounded cardinality
 //

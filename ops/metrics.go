@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/journeys/journeys/processor"
+	"github.com/journeys/journeys/processor/dispatch"
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/source"
 )
@@ -31,6 +32,10 @@ type Sources struct {
 	// Stream returns the change stream's counters, usually those of the
 	// pipeline's current source.Source.
 	Stream func() source.Stats
+	// Dispatcher holds the callback dispatcher's counters and outbox
+	// figures. NewMetrics sets its Stats().AttemptDuration hook, so it must
+	// be called before the dispatcher runs.
+	Dispatcher *dispatch.Dispatcher
 	// Pebble returns the state store's Pebble metrics, usually
 	// (*state.Store).Metrics; a nil result (the store is closed) exports
 	// nothing.
@@ -53,9 +58,10 @@ type Metrics struct {
 }
 
 // NewMetrics returns the metrics of the parts in src, registered on a new
-// registry. It sets src.Pipeline.CommitDuration (when src.Pipeline is not
-// nil) to observe the commit duration histogram, and so must be called
-// before the pipeline starts running.
+// registry. It sets src.Pipeline.CommitDuration and
+// src.Dispatcher.Stats().AttemptDuration (for those not nil) to observe
+// their histograms, and so must be called before the pipeline and the
+// dispatcher start running.
 func NewMetrics(src Sources) *Metrics {
 	if src.Now == nil {
 		src.Now = time.Now
@@ -79,6 +85,11 @@ func NewMetrics(src Sources) *Metrics {
 	if src.Stream != nil {
 		reg.MustRegister(newStreamCollector(src.Stream))
 	}
+	if src.Dispatcher != nil {
+		attempts := newAttemptHistogram()
+		reg.MustRegister(attempts, newDispatchCollector(src.Dispatcher))
+		src.Dispatcher.Stats().AttemptDuration = attempts.Observe
+	}
 	if src.Pebble != nil {
 		reg.MustRegister(newPebbleCollector(src.Pebble))
 	}
@@ -94,8 +105,7 @@ func NewMetrics(src Sources) *Metrics {
 	return &Metrics{reg: reg, handler: promhttp.InstrumentMetricHandler(reg, h)}
 }
 
-// Registry returns the registry, for parts that register their own metrics
-// (the callback dispatcher's Config.Registerer).
+// Registry returns the registry, for tests that gather from it directly.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Handler returns the handler that serves the registry in the Prometheus

@@ -121,7 +121,7 @@ func BenchmarkEngine(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				if err := e.Statement(pool[i%len(pool)]); err != nil {
+				if _, err := e.Statement(pool[i%len(pool)]); err != nil {
 					b.Fatal(err)
 				}
 				if e.Pending() == benchBatch {

@@ -16,8 +16,8 @@ func (e *Engine) completed(en *entry) error {
 	e.stats.Completions.Add(1)
 	l, a := en.l, &en.rec.Attempt
 	b := e.pendingBatch()
-	e.encodeBuf = a.AppendBinary(e.encodeBuf[:0])
-	b.PutAttempt(l.c.ID, en.owner, a.Number, e.encodeBuf)
+	e.sc.encodeBuf = a.AppendBinary(e.sc.encodeBuf[:0])
+	b.PutAttempt(l.c.ID, en.owner, a.Number, e.sc.encodeBuf)
 	quiet := a.CompletedAt < l.quietBefore
 	e.logCompletion(en, quiet)
 

@@ -29,7 +29,7 @@ func TestCompletionLogLines(t *testing.T) {
 
 	// History: everything stored before the quiet point is quiet.
 	e.SetJourney(c, time.Now().Add(time.Hour).UnixMilli())
-	if err := e.Statement(completedBy(t, org, mbox)); err != nil {
+	if _, err := e.Statement(completedBy(t, org, mbox)); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Commit(nil); err != nil {
@@ -38,7 +38,7 @@ func TestCompletionLogLines(t *testing.T) {
 	// Live: a second owner.
 	e.SetJourney(c, 0)
 	before := time.Now().UTC().Truncate(time.Millisecond)
-	if err := e.Statement(completedBy(t, org, "mailto:other@example.com")); err != nil {
+	if _, err := e.Statement(completedBy(t, org, "mailto:other@example.com")); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Commit(nil); err != nil {

@@ -39,7 +39,7 @@ func TestCallbackBody(t *testing.T) {
 			{Key: "verb", Value: bson.D{{Key: "id", Value: "http://adlnet.gov/expapi/verbs/completed"}}},
 		}},
 	})
-	if err := e.Statement(doc); err != nil {
+	if _, err := e.Statement(doc); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Commit([]byte("cp")); err != nil {

@@ -46,31 +46,54 @@ type Engine struct {
 	queued   []outbox.Delivery
 	pending  int // statements applied since the last Commit
 
-	// Per-statement scratch, reused to keep the hot path allocation-free.
-	hdr        header
-	epoch      uint64
-	touched    []int32
-	keyBuf     []byte
-	ownerBuf   [2][]byte
-	ownerOK    [2]int8 // 0 unknown, 1 ok, -1 untracked
-	curOrg     *orgIndex
-	curPath    *pathIndex
-	visitFn    func(bson.RawValue) bool
-	curDoc     bson.Raw
-	curLive    *live
-	matchFn    func(int) bool
-	encodeBuf  []byte
-	matchedAny bool
+	// cache holds committed records across commits.
+	cache *recordCache
+
+	// sc is the per-call scratch (see scratch).
+	sc scratch
+
+	stats Stats
+}
+
+// scratch is the engine's per-call working state: what one call of
+// Statement, StatementFor or Commit sets up and reads, kept between calls
+// only so that its buffers are reused and the hot path does not allocate.
+// Nothing in it means anything once the call has returned.
+type scratch struct {
+	// The statement being applied, its header and the journey being
+	// evaluated against it.
+	doc  bson.Raw
+	hdr  Header
+	live *live
+	// matched is set when the statement matched some waypoint.
+	matched bool
 	// recomputing is set while an owner recompute applies statements: the
 	// skip sets do not apply to it (see Pipeline.recomputeOwner).
 	recomputing bool
 
-	// cache holds committed records across commits; written is scratch
-	// for Commit.
-	cache   *recordCache
-	written []*entry
+	// Candidate collection: epoch tells this statement's candidate marks
+	// (live.epoch) from older ones; touched lists the journeys marked;
+	// org and path are the index and indexed path being probed.
+	epoch   uint64
+	touched []int32
+	org     *orgIndex
+	path    *pathIndex
 
-	stats Stats
+	// The statement's owner per tracking kind (0 actor, 1 persona), read at
+	// most once: ownerOK is 0 unknown, 1 ok, -1 untracked.
+	ownerBuf [2][]byte
+	ownerOK  [2]int8
+
+	// keyBuf builds index and record keys, encodeBuf encoded records;
+	// written holds Commit's entries until the batch is durable.
+	keyBuf    []byte
+	encodeBuf []byte
+	written   []*entry
+
+	// visit and match are e.visitValue and e.matchWaypoint, bound once so
+	// that passing them does not allocate.
+	visit func(bson.RawValue) bool
+	match func(int) bool
 }
 
 // live is the runtime state of one known journey.
@@ -152,8 +175,8 @@ func NewEngine(store *state.Store, opts Options) *Engine {
 		fired:     map[string]bool{},
 		personas:  map[[12]byte][12]byte{},
 	}
-	e.visitFn = e.visitValue
-	e.matchFn = e.matchWaypoint
+	e.sc.visit = e.visitValue
+	e.sc.match = e.matchWaypoint
 	return e
 }
 
@@ -164,64 +187,75 @@ func (e *Engine) Stats() *Stats { return &e.stats }
 func (e *Engine) Pending() int { return e.pending }
 
 // Statement applies one stored statement document (an insert into the
-// statements collection) to every active journey it is eligible for.
-// Malformed, voided and untracked statements are counted and skipped; the
-// only errors are state store read failures.
-func (e *Engine) Statement(doc bson.Raw) error {
+// statements collection) to every active journey it is eligible for, and
+// returns what it did. Malformed, voided and untracked statements are
+// counted and skipped; the only errors are state store read failures.
+func (e *Engine) Statement(doc bson.Raw) (Result, error) {
 	e.stats.Processed.Add(1)
 	e.pending++
-	if !readHeader(doc, &e.hdr) {
+	sc := &e.sc
+	sc.matched = false
+	if !readHeader(doc, &sc.hdr) {
 		e.stats.Malformed.Add(1)
-		return nil
+		return Result{Skipped: SkipMalformed}, nil
 	}
-	if e.hdr.voided {
+	if sc.hdr.Voided {
 		e.stats.Voided.Add(1)
-		return nil
+		return e.result(SkipVoided), nil
 	}
 	if len(e.stale) > 0 {
 		e.refreshIndexes()
 	}
-	oi := e.orgs[primitive.ObjectID(e.hdr.organisation)]
+	oi := e.orgs[sc.hdr.Organisation]
 	if oi == nil {
-		return nil
+		return e.result(SkipNone), nil
 	}
 	e.collect(oi, doc)
-	return e.applyTouched(oi, doc)
+	err := e.applyTouched(oi, doc)
+	return e.result(SkipNone), err
 }
 
 // StatementFor applies one stored statement to one journey only, as a
-// recalculation does while it rebuilds that journey from history.
-func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) error {
+// recalculation does while it rebuilds that journey from history, and
+// returns what it did. Malformed and voided statements are skipped (not
+// counted: the stream counts each statement once).
+func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) (Result, error) {
 	e.pending++
+	sc := &e.sc
+	sc.matched = false
 	l, ok := e.journeys[id]
 	if !ok || !l.c.Active || len(l.c.Waypoints) == 0 {
-		return nil
+		return Result{Skipped: SkipInactive}, nil
 	}
-	if !readHeader(doc, &e.hdr) || e.hdr.voided {
-		return nil
+	if !readHeader(doc, &sc.hdr) {
+		return Result{Skipped: SkipMalformed}, nil
 	}
-	e.epoch++
-	e.ownerOK = [2]int8{}
-	e.matchedAny = false
-	l.epoch, l.mask, l.checked, l.matched = e.epoch, ^uint64(0), 0, 0
-	return e.applyJourney(l, doc)
+	if sc.hdr.Voided {
+		return e.result(SkipVoided), nil
+	}
+	sc.epoch++
+	sc.ownerOK = [2]int8{}
+	l.epoch, l.mask, l.checked, l.matched = sc.epoch, ^uint64(0), 0, 0
+	err := e.applyJourney(l, doc)
+	return e.result(SkipNone), err
 }
 
-// Matched reports whether the statement last given to StatementFor
-// matched some waypoint of the journey. Whether it counted depends on the
-// progress at that moment; whether it matched does not.
-func (e *Engine) Matched() bool { return e.matchedAny }
+// result returns the Result of the statement just applied.
+func (e *Engine) result(skip Skip) Result {
+	return Result{Header: e.sc.hdr, Matched: e.sc.matched, Skipped: skip}
+}
 
 // collect marks the candidate waypoints of the statement in each touched
 // journey and lists the touched journeys in e.touched.
 func (e *Engine) collect(oi *orgIndex, doc bson.Raw) {
-	e.epoch++
-	e.touched = e.touched[:0]
-	e.ownerOK = [2]int8{}
-	e.curOrg = oi
+	sc := &e.sc
+	sc.epoch++
+	sc.touched = sc.touched[:0]
+	sc.ownerOK = [2]int8{}
+	sc.org = oi
 	for i := range oi.paths {
-		e.curPath = &oi.paths[i]
-		e.curPath.path.Visit(doc, e.visitFn)
+		sc.path = &oi.paths[i]
+		sc.path.path.Visit(doc, sc.visit)
 	}
 	for _, ref := range oi.always {
 		e.mark(ref)
@@ -234,18 +268,18 @@ func (e *Engine) visitValue(v bson.RawValue) bool {
 	default:
 		return true
 	}
-	e.keyBuf = append(append(e.keyBuf[:0], byte(v.Type)), v.Value...)
-	for _, ref := range e.curPath.values[string(e.keyBuf)] {
+	e.sc.keyBuf = append(append(e.sc.keyBuf[:0], byte(v.Type)), v.Value...)
+	for _, ref := range e.sc.path.values[string(e.sc.keyBuf)] {
 		e.mark(ref)
 	}
 	return true
 }
 
 func (e *Engine) mark(ref wpRef) {
-	l := e.curOrg.journeys[ref.j]
-	if l.epoch != e.epoch {
-		l.epoch, l.mask, l.checked, l.matched = e.epoch, 0, 0, 0
-		e.touched = append(e.touched, ref.j)
+	l := e.sc.org.journeys[ref.j]
+	if l.epoch != e.sc.epoch {
+		l.epoch, l.mask, l.checked, l.matched = e.sc.epoch, 0, 0, 0
+		e.sc.touched = append(e.sc.touched, ref.j)
 	}
 	if ref.w >= 64 {
 		l.mask = ^uint64(0)
@@ -255,7 +289,7 @@ func (e *Engine) mark(ref wpRef) {
 }
 
 func (e *Engine) applyTouched(oi *orgIndex, doc bson.Raw) error {
-	for _, j := range e.touched {
+	for _, j := range e.sc.touched {
 		if err := e.applyJourney(oi.journeys[j], doc); err != nil {
 			return err
 		}
@@ -263,26 +297,26 @@ func (e *Engine) applyTouched(oi *orgIndex, doc bson.Raw) error {
 	return nil
 }
 
-// applyJourney applies the current statement (e.hdr, doc) to journey l,
-// whose candidate mask is set.
+// applyJourney applies the current statement (e.sc.hdr, doc) to journey
+// l, whose candidate mask is set.
 func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
-	c := l.c
-	if primitive.ObjectID(e.hdr.organisation) != c.Organisation {
+	c, h := l.c, &e.sc.hdr
+	if h.Organisation != c.Organisation {
 		return nil
 	}
-	if e.hdr.hasLRS {
-		if !c.HasSource(primitive.ObjectID(e.hdr.lrsID)) {
+	if h.HasLRS {
+		if !c.HasSource(h.LRS) {
 			return nil
 		}
 	} else if len(c.Sources) > 0 {
 		return nil
 	}
-	if l.skip != nil && !e.recomputing {
-		if _, ok := l.skip[primitive.ObjectID(e.hdr.id)]; ok {
+	if l.skip != nil && !e.sc.recomputing {
+		if _, ok := l.skip[h.ID]; ok {
 			return nil
 		}
 	}
-	e.curDoc, e.curLive = doc, l
+	e.sc.doc, e.sc.live = doc, l
 	// A statement that matches none of its candidate waypoints cannot count
 	// (sequential journeys only count a statement that matches the first
 	// incomplete waypoint), so the record is loaded only on a match.
@@ -296,7 +330,7 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	if !any {
 		return nil
 	}
-	e.matchedAny = true
+	e.sc.matched = true
 	owner, ok := e.owner(c.TrackBy, doc)
 	if !ok {
 		e.stats.Untracked.Add(1)
@@ -306,9 +340,9 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	if err != nil {
 		return err
 	}
-	s := progress.Stmt{ID: e.hdr.id, Stored: e.hdr.stored, Timestamp: e.hdr.timestamp}
+	s := progress.Stmt{ID: h.ID, Stored: h.Stored, Timestamp: h.Timestamp}
 	fresh := en.rec.Attempt.Number == 0
-	eff := progress.Apply(&l.rules, &en.rec, s, e.matchFn)
+	eff := progress.Apply(&l.rules, &en.rec, s, e.sc.match)
 	if !eff.Changed {
 		return nil
 	}
@@ -318,7 +352,7 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	en.changed = true
 	e.stats.Matched.Add(1)
 	if c.TrackBy == journey.TrackByPersona {
-		e.notePersona(e.hdr.id, [12]byte(owner[1:]))
+		e.notePersona(h.ID, [12]byte(owner[1:]))
 	}
 	if eff.Completed {
 		return e.completed(en)
@@ -329,9 +363,9 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 // matchWaypoint evaluates waypoint w of the current journey against the
 // current document once per statement; non-candidates never match.
 func (e *Engine) matchWaypoint(w int) bool {
-	l := e.curLive
+	l, doc := e.sc.live, e.sc.doc
 	if w >= 64 {
-		return l.mask == ^uint64(0) && l.c.Waypoints[w].Matcher.Match(e.curDoc)
+		return l.mask == ^uint64(0) && l.c.Waypoints[w].Matcher.Match(doc)
 	}
 	bit := uint64(1) << uint(w)
 	if l.mask&bit == 0 {
@@ -339,7 +373,7 @@ func (e *Engine) matchWaypoint(w int) bool {
 	}
 	if l.checked&bit == 0 {
 		l.checked |= bit
-		if l.c.Waypoints[w].Matcher.Match(e.curDoc) {
+		if l.c.Waypoints[w].Matcher.Match(doc) {
 			l.matched |= bit
 		}
 	}
@@ -351,27 +385,28 @@ func (e *Engine) owner(by journey.TrackBy, doc bson.Raw) ([]byte, bool) {
 	if by == journey.TrackByPersona {
 		i = 1
 	}
-	switch e.ownerOK[i] {
+	sc := &e.sc
+	switch sc.ownerOK[i] {
 	case 1:
-		return e.ownerBuf[i], true
+		return sc.ownerBuf[i], true
 	case -1:
 		return nil, false
 	}
-	key, ok := journey.AppendOwnerKey(e.ownerBuf[i][:0], doc, by)
-	e.ownerBuf[i] = key
+	key, ok := journey.AppendOwnerKey(sc.ownerBuf[i][:0], doc, by)
+	sc.ownerBuf[i] = key
 	// An identifier longer than the store accepts is not tracked: one such
 	// statement must not stop the pipeline.
 	if ok && len(key) <= state.MaxOwnerLen {
-		e.ownerOK[i] = 1
+		sc.ownerOK[i] = 1
 		return key, true
 	}
-	e.ownerOK[i] = -1
+	sc.ownerOK[i] = -1
 	return nil, false
 }
 
 func (e *Engine) appendEntryKey(id primitive.ObjectID, owner []byte) []byte {
-	e.keyBuf = append(append(e.keyBuf[:0], id[:]...), owner...)
-	return e.keyBuf
+	e.sc.keyBuf = append(append(e.sc.keyBuf[:0], id[:]...), owner...)
+	return e.sc.keyBuf
 }
 
 // load returns the cached record of (l, owner), reading it from the store on
@@ -419,8 +454,8 @@ func (e *Engine) Commit(checkpoint []byte) error {
 			// Reset by an owner recompute and nothing counted since.
 			b.DeleteProgress(en.l.c.ID, en.owner)
 		default:
-			e.encodeBuf = en.rec.AppendBinary(e.encodeBuf[:0])
-			b.PutProgress(en.l.c.ID, en.owner, e.encodeBuf)
+			e.sc.encodeBuf = en.rec.AppendBinary(e.sc.encodeBuf[:0])
+			b.PutProgress(en.l.c.ID, en.owner, e.sc.encodeBuf)
 		}
 	}
 	if checkpoint != nil {
@@ -428,7 +463,7 @@ func (e *Engine) Commit(checkpoint []byte) error {
 	}
 	queued := e.queued
 	e.queued = nil
-	written := append(e.written[:0], e.order...)
+	written := append(e.sc.written[:0], e.order...)
 	e.resetPending()
 	if b.Empty() {
 		return b.Close()
@@ -441,7 +476,7 @@ func (e *Engine) Commit(checkpoint []byte) error {
 		e.cache.put(en)
 		written[i] = nil
 	}
-	e.written = written[:0]
+	e.sc.written = written[:0]
 	if len(queued) > 0 && e.onDurable != nil {
 		e.onDurable(queued)
 	}
@@ -469,6 +504,13 @@ func (e *Engine) resetPending() {
 	}
 	e.order = e.order[:0]
 	e.pending = 0
+}
+
+// SetJourneyMeta writes the pipeline's encoded state of journey id (see
+// journeyMeta) into the pending batch, so that it becomes durable
+// atomically with the progress and checkpoint it describes.
+func (e *Engine) SetJourneyMeta(id primitive.ObjectID, meta []byte) {
+	e.pendingBatch().PutJourneyMeta(id, meta)
 }
 
 func (e *Engine) pendingBatch() *state.Batch {

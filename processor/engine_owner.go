@@ -17,11 +17,11 @@ import (
 // eligibleJourneys returns, in id order, the live active journeys the
 // stored statement with header h is eligible for (SPEC §4: organisation
 // and sources; whether it is voided is for the caller).
-func (e *Engine) eligibleJourneys(h *header) []*live {
+func (e *Engine) eligibleJourneys(h *Header) []*live {
 	var out []*live
-	for _, l := range e.eligibleIn(primitive.ObjectID(h.organisation)) {
+	for _, l := range e.eligibleIn(h.Organisation) {
 		c := l.c
-		if h.hasLRS && !c.HasSource(primitive.ObjectID(h.lrsID)) || !h.hasLRS && len(c.Sources) > 0 {
+		if h.HasLRS && !c.HasSource(h.LRS) || !h.HasLRS && len(c.Sources) > 0 {
 			continue
 		}
 		out = append(out, l)
@@ -63,15 +63,11 @@ func (e *Engine) resetOwner(l *live, owner []byte) {
 // applyOwner applies one stored statement to journey l during an owner
 // recompute: as StatementFor, but the journey's skip set does not apply
 // (the recompute rebuilds from every stored statement, including those a
-// recalculation applied that the stream has yet to deliver). It reports
-// whether the statement matched a waypoint.
-func (e *Engine) applyOwner(l *live, doc bson.Raw) (matched bool, err error) {
-	e.recomputing, e.matchedAny = true, false
-	defer func() { e.recomputing = false }()
-	if err := e.StatementFor(l.c.ID, doc); err != nil {
-		return false, err
-	}
-	return e.Matched(), nil
+// recalculation applied that the stream has yet to deliver).
+func (e *Engine) applyOwner(l *live, doc bson.Raw) (Result, error) {
+	e.sc.recomputing = true
+	defer func() { e.sc.recomputing = false }()
+	return e.StatementFor(l.c.ID, doc)
 }
 
 // ownerKeys returns the statement document's owner key for each tracking

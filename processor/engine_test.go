@@ -59,7 +59,7 @@ func TestOversizedOwnerIsUntracked(t *testing.T) {
 	org := oid(1)
 	e.SetJourney(oneWaypointJourney(t, org), 0)
 	doc := completedBy(t, org, "mailto:"+strings.Repeat("a", state.MaxOwnerLen)+"@example.com")
-	if err := e.Statement(doc); err != nil {
+	if _, err := e.Statement(doc); err != nil {
 		t.Fatalf("statement with an oversized identifier: %v", err)
 	}
 	if got := e.Stats().Untracked.Load(); got != 1 {
@@ -76,15 +76,15 @@ func TestOrganisationChangeReindexes(t *testing.T) {
 	e, st := engineFixture(t)
 	oldOrg, newOrg := oid(1), oid(2)
 	e.SetJourney(oneWaypointJourney(t, oldOrg), 0)
-	if err := e.Statement(completedBy(t, oldOrg, "mailto:a@example.com")); err != nil {
+	if _, err := e.Statement(completedBy(t, oldOrg, "mailto:a@example.com")); err != nil {
 		t.Fatal(err)
 	}
 	e.SetJourney(oneWaypointJourney(t, newOrg), 0)
 	e.ResetJourney(oid(90))
-	if err := e.Statement(completedBy(t, oldOrg, "mailto:b@example.com")); err != nil {
+	if _, err := e.Statement(completedBy(t, oldOrg, "mailto:b@example.com")); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Statement(completedBy(t, newOrg, "mailto:c@example.com")); err != nil {
+	if _, err := e.Statement(completedBy(t, newOrg, "mailto:c@example.com")); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Commit([]byte("cp")); err != nil {

@@ -407,7 +407,7 @@ func runModel(t *testing.T, seed int64) {
 		for _, m := range refs {
 			m.apply(s)
 		}
-		if err := e.Statement(s.doc); err != nil {
+		if _, err := e.Statement(s.doc); err != nil {
 			t.Fatal(err)
 		}
 		switch r.Intn(40) {

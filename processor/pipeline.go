@@ -396,10 +396,11 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 	switch ev.Kind {
 	case source.KindStatementInsert:
-		if err := p.engine.Statement(ev.Doc); err != nil {
+		res, err := p.engine.Statement(ev.Doc)
+		if err != nil {
 			return err
 		}
-		s := p.engine.hdr.stored
+		s := res.Header.Stored
 		if s > p.cp.LastStored {
 			p.cp.LastStored = s
 		}

@@ -133,7 +133,7 @@ func (p *Pipeline) putMeta(id primitive.ObjectID, m *journeyMeta) error {
 	if err != nil {
 		return err
 	}
-	p.engine.pendingBatch().PutJourneyMeta(id, v)
+	p.engine.SetJourneyMeta(id, v)
 	p.metas[id] = m
 	return nil
 }

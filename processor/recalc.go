@@ -78,7 +78,8 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 	var done int64
 	var applyErr error // a failure of the engine, not of the scan
 	err = p.cfg.Scanner.Scan(ctx, q, func(doc bson.Raw) error {
-		if err := p.engine.StatementFor(c.ID, doc); err != nil {
+		res, err := p.engine.StatementFor(c.ID, doc)
+		if err != nil {
 			applyErr = err
 			return err
 		}
@@ -86,8 +87,8 @@ func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *jour
 		// matches none has no effect whenever it is applied. (Whether it
 		// counted is no guide: applied again later, against later
 		// progress, it might.)
-		if s := p.engine.hdr.stored; s >= cutoff && p.engine.Matched() {
-			skip = append(skip, primitive.ObjectID(p.engine.hdr.id))
+		if s := res.Header.Stored; s >= cutoff && res.Matched {
+			skip = append(skip, res.Header.ID)
 			scanMax = max(scanMax, s)
 		}
 		done++

@@ -85,7 +85,7 @@ func (p *Pipeline) statementUpdated(ev source.Event) error {
 	if ev.Doc == nil {
 		return nil // deleted before the server looked it up
 	}
-	var h header
+	var h Header
 	if !readHeader(ev.Doc, &h) {
 		p.engine.stats.Malformed.Add(1)
 		return nil
@@ -97,7 +97,7 @@ func (p *Pipeline) statementUpdated(ev source.Event) error {
 	actor, persona := ownerKeys(ev.Doc)
 	var prev []byte
 	if ev.Changed&source.FieldPerson != 0 {
-		id, ok, err := p.engine.statementPersona(h.id)
+		id, ok, err := p.engine.statementPersona(h.ID)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (p *Pipeline) statementUpdated(ev source.Event) error {
 	for _, t := range affectedOwners(ev.Changed, actor, persona, prev) {
 		for _, l := range js {
 			if l.c.TrackBy == t.by {
-				p.recomputes.add(primitive.ObjectID(h.organisation), t, l.c.ID)
+				p.recomputes.add(h.Organisation, t, l.c.ID)
 			}
 		}
 	}
@@ -212,12 +212,12 @@ func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t
 			return nil // the pushdown is a superset
 		}
 		for i, l := range js {
-			matched, err := p.engine.applyOwner(l, doc)
+			res, err := p.engine.applyOwner(l, doc)
 			if err != nil {
 				return err
 			}
-			if s := p.engine.hdr.stored; matched && s >= cutoff {
-				skip[i] = append(skip[i], primitive.ObjectID(p.engine.hdr.id))
+			if s := res.Header.Stored; res.Matched && s >= cutoff {
+				skip[i] = append(skip[i], res.Header.ID)
 				scanMax = max(scanMax, s)
 			}
 		}

@@ -46,7 +46,7 @@ func (f *viewFixture) run(docs ...bson.Raw) {
 	e := NewEngine(f.store, Options{})
 	e.SetJourney(f.c, 0)
 	for _, d := range docs {
-		if err := e.Statement(d); err != nil {
+		if _, err := e.Statement(d); err != nil {
 			f.t.Fatal(err)
 		}
 	}

@@ -38,8 +38,8 @@ func (d *daemon) pipelineConfig() processor.PipelineConfig {
 	c := processor.PipelineConfig{
 		Store:     d.store,
 		BatchSize: d.cfg.BatchSize,
-		// d.disp is created after the pipeline: the dispatcher registers its
-		// metrics on the registry that needs the pipeline's statistics.
+		// d.disp is created after the pipeline; the pipeline calls this
+		// only once it runs.
 		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
 		Logger:    d.log.With("component", "pipeline"),
 	}

@@ -158,14 +158,6 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	if d.pipeline, err = processor.NewPipeline(pc); err != nil {
 		return nil, err
 	}
-	d.metrics = ops.NewMetrics(ops.Sources{
-		Engine:   d.pipeline.Engine().Stats(),
-		Pipeline: d.pipeline.Stats(),
-		Ready:    d.pipeline.Ready,
-		Stream:   d.pipeline.StreamStats,
-		Pebble:   d.store.Metrics,
-		Limits:   &d.limitStats,
-	})
 	if d.disp, err = dispatch.New(dispatch.Config{
 		Store:         d.store,
 		Timeout:       cfg.CallbackTimeout,
@@ -174,7 +166,6 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 		SigningSecret: cfg.CallbackSigningKey,
 		AllowPrivate:  cfg.CallbackAllowPrivate,
 		Allow:         allow,
-		Registerer:    d.metrics.Registry(),
 		// Half the shutdown budget for in-flight callbacks; the rest is for
 		// the HTTP servers and the pipeline's last commit.
 		Drain:  cfg.ShutdownBudget / 2,
@@ -182,6 +173,15 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	}); err != nil {
 		return nil, err
 	}
+	d.metrics = ops.NewMetrics(ops.Sources{
+		Engine:     d.pipeline.Engine().Stats(),
+		Pipeline:   d.pipeline.Stats(),
+		Ready:      d.pipeline.Ready,
+		Stream:     d.pipeline.StreamStats,
+		Dispatcher: d.disp,
+		Pebble:     d.store.Metrics,
+		Limits:     &d.limitStats,
+	})
 	api, err := httpapi.New(d.apiConfig())
 	if err != nil {
 		return nil, err

@@ -378,7 +378,7 @@ func (s *site) runTraffic(ids ...string) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for range 600 {
 		doc := gen.Make(xapitest.Spec{Actor: gen.Actor(rng.IntN(actors)), Verb: verbs[rng.IntN(len(verbs))]})
-		if err := engine.Statement(doc); err != nil {
+		if _, err := engine.Statement(doc); err != nil {
 			s.t.Fatal(err)
 		}
 	}

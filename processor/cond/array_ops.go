@@ -2,6 +2,8 @@ package cond
 
 import (
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // compileAll compiles $all: every listed value must be matched (each by
@@ -12,12 +14,12 @@ func compileAll(path string, v value) ([]op, error) {
 	fail := func(reason string) ([]op, error) {
 		return nil, &Error{Operator: "$all", Path: path, Reason: reason}
 	}
-	if v.t != bsontype.Array {
+	if v.Type != bsontype.Array {
 		return fail("needs an array")
 	}
 	var items []value
-	for it := newElems(v.data); ; {
-		_, e, ok := it.next()
+	for it := rawbson.Elements(v.Data); ; {
+		_, e, ok := it.Next()
 		if !ok {
 			break
 		}
@@ -29,10 +31,12 @@ func compileAll(path string, v value) ([]op, error) {
 	var ops []op
 	if isElemMatchDoc(items[0]) {
 		for _, e := range items {
-			if !isElemMatchDoc(e) || count(e.data) != 1 {
+			if !isElemMatchDoc(e) || rawbson.Count(e.Data) != 1 {
 				return fail("entries must all be {$elemMatch: …} documents when one is")
 			}
-			m, err := compileElemMatch(path, lookup(e.data, "$elemMatch"))
+			// The query was validated whole: the lookup cannot fail.
+			em, _ := rawbson.Lookup(e.Data, "$elemMatch")
+			m, err := compileElemMatch(path, em)
 			if err != nil {
 				return nil, err
 			}
@@ -44,9 +48,9 @@ func compileAll(path string, v value) ([]op, error) {
 		var p pred
 		var err error
 		switch {
-		case e.t == bsontype.Regex:
+		case e.Type == bsontype.Regex:
 			p, err = regexValue(path, "$all", e)
-		case e.t == bsontype.EmbeddedDocument && isOperatorDoc(e.data, false):
+		case e.Type == bsontype.EmbeddedDocument && isOperatorDoc(e.Data, false):
 			return fail("entries cannot be operator documents other than $elemMatch")
 		default:
 			p, err = eqPred(path, "$all", e)
@@ -62,11 +66,11 @@ func compileAll(path string, v value) ([]op, error) {
 // isElemMatchDoc reports whether v is a document whose first field is
 // $elemMatch.
 func isElemMatchDoc(v value) bool {
-	if v.t != bsontype.EmbeddedDocument {
+	if v.Type != bsontype.EmbeddedDocument {
 		return false
 	}
-	it := newElems(v.data)
-	k, _, ok := it.next()
+	it := rawbson.Elements(v.Data)
+	k, _, ok := it.Next()
 	return ok && string(k) == "$elemMatch"
 }
 
@@ -74,21 +78,21 @@ func isElemMatchDoc(v value) bool {
 // tests each element itself; a query document ({b: 1}) is matched against
 // each element that is a document. Only an array at the path matches.
 func compileElemMatch(path string, v value) ([]op, error) {
-	if v.t != bsontype.EmbeddedDocument {
+	if v.Type != bsontype.EmbeddedDocument {
 		return nil, &Error{Operator: "$elemMatch", Path: path, Reason: "needs a document"}
 	}
-	if isElemMatchValue(v.data) {
-		ops, err := compileOps(path, v.data)
+	if isElemMatchValue(v.Data) {
+		ops, err := compileOps(path, v.Data)
 		if err != nil {
 			return nil, err
 		}
-		return []op{{p: elemMatchValue{p: bindElem(ops)}, leaf: leafWhole}}, nil
+		return []op{{p: elemMatchValue{p: bindElem(ops)}, leaf: rawbson.LeafWhole}}, nil
 	}
-	sub, err := compileQuery(v.data)
+	sub, err := compileQuery(v.Data)
 	if err != nil {
 		return nil, err
 	}
-	return []op{{p: elemMatchDoc{sub: sub}, leaf: leafWhole}}, nil
+	return []op{{p: elemMatchDoc{sub: sub}, leaf: rawbson.LeafWhole}}, nil
 }
 
 // isElemMatchValue reports whether an $elemMatch operand is an operator
@@ -98,8 +102,8 @@ func isElemMatchValue(doc []byte) bool {
 	if !isOperatorDoc(doc, true) {
 		return false
 	}
-	it := newElems(doc)
-	k, _, _ := it.next()
+	it := rawbson.Elements(doc)
+	k, _, _ := it.Next()
 	switch string(k) {
 	case "$and", "$or", "$nor", "$comment", "$where", "$expr", "$text",
 		"$jsonSchema", "$alwaysTrue", "$alwaysFalse", "$sampleRate":

@@ -2,9 +2,10 @@ package cond
 
 import (
 	"bytes"
-	"encoding/binary"
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Canonical type classes (MongoDB's canonicalizeBSONType). Values compare
@@ -74,7 +75,7 @@ func class(t bsontype.Type) int {
 // by value within the class. Documents and arrays compare element by
 // element, field names included.
 func compareValues(a, b value) int {
-	ca, cb := class(a.t), class(b.t)
+	ca, cb := class(a.Type), class(b.Type)
 	if ca != cb {
 		return cmpInt(ca, cb)
 	}
@@ -82,39 +83,39 @@ func compareValues(a, b value) int {
 	case classNumber:
 		return compareNumbers(a, b)
 	case classString, classCode:
-		return bytes.Compare(a.str(), b.str())
+		return bytes.Compare(a.Str(), b.Str())
 	case classObject, classArray:
-		return compareDocs(a.data, b.data)
+		return compareDocs(a.Data, b.Data)
 	case classBinary:
 		// Length first, then subtype and data together.
-		if c := cmpInt(len(a.data), len(b.data)); c != 0 {
+		if c := cmpInt(len(a.Data), len(b.Data)); c != 0 {
 			return c
 		}
-		return bytes.Compare(a.data[4:], b.data[4:])
+		return bytes.Compare(a.Data[4:], b.Data[4:])
 	case classObjectID:
-		return bytes.Compare(a.data, b.data)
+		return bytes.Compare(a.Data, b.Data)
 	case classBool:
-		return cmpInt(int(a.data[0]), int(b.data[0]))
+		return cmpInt(int(a.Data[0]), int(b.Data[0]))
 	case classDate:
-		x, y := a.i64(), b.i64()
+		x, y := a.Int64(), b.Int64()
 		return boolCmp(x > y, x < y)
 	case classTimestamp:
-		x, y := binary.LittleEndian.Uint64(a.data), binary.LittleEndian.Uint64(b.data)
+		x, y := a.Uint64(), b.Uint64()
 		return boolCmp(x > y, x < y)
 	case classRegex:
-		pa, oa := a.regex()
-		pb, ob := b.regex()
+		pa, oa := a.Regex()
+		pb, ob := b.Regex()
 		if c := bytes.Compare(pa, pb); c != 0 {
 			return c
 		}
 		return bytes.Compare(oa, ob)
 	case classDBPointer:
-		if c := cmpInt(len(a.data), len(b.data)); c != 0 {
+		if c := cmpInt(len(a.Data), len(b.Data)); c != 0 {
 			return c
 		}
-		return bytes.Compare(a.data, b.data)
+		return bytes.Compare(a.Data, b.Data)
 	case classCodeScope:
-		return compareCodeScope(a.data, b.data)
+		return compareCodeScope(a, b)
 	}
 	// MinKey, MaxKey, null, undefined: a single value per class.
 	return 0
@@ -123,10 +124,14 @@ func compareValues(a, b value) int {
 // compareDocs orders two documents (or arrays) element by element: class,
 // then field name, then value; the shorter one first on a common prefix.
 func compareDocs(a, b []byte) int {
-	ia, ib := newElems(a), newElems(b)
+	ia, ib := rawbson.Elements(a), rawbson.Elements(b)
 	for {
-		ka, va, oka := ia.next()
-		kb, vb, okb := ib.next()
+		ka, va, oka := ia.Next()
+		kb, vb, okb := ib.Next()
+		if !oka || !okb {
+			checkElems(&ia)
+			checkElems(&ib)
+		}
 		switch {
 		case !oka && !okb:
 			return 0
@@ -135,7 +140,7 @@ func compareDocs(a, b []byte) int {
 		case !okb:
 			return 1
 		}
-		if c := cmpInt(class(va.t), class(vb.t)); c != 0 {
+		if c := cmpInt(class(va.Type), class(vb.Type)); c != 0 {
 			return c
 		}
 		if c := bytes.Compare(ka, kb); c != 0 {
@@ -148,28 +153,11 @@ func compareDocs(a, b []byte) int {
 }
 
 // compareCodeScope orders two code-with-scope values: code, then scope.
-func compareCodeScope(a, b []byte) int {
-	ca, sa, oka := splitCodeScope(a)
-	cb, sb, okb := splitCodeScope(b)
-	if !oka || !okb {
-		return bytes.Compare(a, b)
-	}
+func compareCodeScope(a, b value) int {
+	ca, sa := a.CodeWithScope()
+	cb, sb := b.CodeWithScope()
 	if c := bytes.Compare(ca, cb); c != 0 {
 		return c
 	}
 	return compareDocs(sa, sb)
-}
-
-// splitCodeScope splits a code-with-scope value into its code string and
-// scope document.
-func splitCodeScope(b []byte) (code, scope []byte, ok bool) {
-	if len(b) < 4 {
-		return nil, nil, false
-	}
-	n := valueLen(bsontype.String, b[4:])
-	if n < 0 {
-		return nil, nil, false
-	}
-	code = value{t: bsontype.String, data: b[4 : 4+n]}.str()
-	return code, b[4+n:], true
 }

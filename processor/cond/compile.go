@@ -4,15 +4,17 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // compileQuery compiles a query document: the top level, or the query of
 // $and, $or, $nor or $elemMatch. Its conditions are implicitly and-ed.
 func compileQuery(doc []byte) (andNode, error) {
 	n := andNode{}
-	it := newElems(doc)
+	it := rawbson.Elements(doc)
 	for {
-		k, v, ok := it.next()
+		k, v, ok := it.Next()
 		if !ok {
 			return n, nil
 		}
@@ -49,19 +51,19 @@ func compileLogical(op string, v value) (node, error) {
 	default:
 		return nil, rejectOperator(op, "")
 	}
-	if v.t != bsontype.Array {
+	if v.Type != bsontype.Array {
 		return nil, &Error{Operator: op, Reason: "needs an array"}
 	}
 	var subs []node
-	for it := newElems(v.data); ; {
-		_, e, ok := it.next()
+	for it := rawbson.Elements(v.Data); ; {
+		_, e, ok := it.Next()
 		if !ok {
 			break
 		}
-		if e.t != bsontype.EmbeddedDocument {
+		if e.Type != bsontype.EmbeddedDocument {
 			return nil, &Error{Operator: op, Reason: "entries must be query documents"}
 		}
-		sub, err := compileQuery(e.data)
+		sub, err := compileQuery(e.Data)
 		if err != nil {
 			return nil, err
 		}
@@ -83,24 +85,24 @@ func compileLogical(op string, v value) (node, error) {
 func compileField(path string, v value) (node, error) {
 	p := ParsePath(path)
 	switch {
-	case v.t == bsontype.EmbeddedDocument && isOperatorDoc(v.data, false):
-		ops, err := compileOps(path, v.data)
+	case v.Type == bsontype.EmbeddedDocument && isOperatorDoc(v.Data, false):
+		ops, err := compileOps(path, v.Data)
 		if err != nil {
 			return nil, err
 		}
 		return bindField(p, ops), nil
-	case v.t == bsontype.Regex:
+	case v.Type == bsontype.Regex:
 		r, err := regexValue(path, "", v)
 		if err != nil {
 			return nil, err
 		}
-		return &fieldNode{path: p, p: r, leaf: leafTraverse}, nil
+		return &fieldNode{path: p, p: r, leaf: rawbson.LeafTraverse}, nil
 	}
 	eq, err := eqPred(path, "", v)
 	if err != nil {
 		return nil, err
 	}
-	return &fieldNode{path: p, p: eq, leaf: leafTraverse}, nil
+	return &fieldNode{path: p, p: eq, leaf: rawbson.LeafTraverse}, nil
 }
 
 // isOperatorDoc reports whether a document value holds operators rather
@@ -109,14 +111,14 @@ func compileField(path string, v value) (node, error) {
 // incompleteDBRef any of $ref, $id and $db marks a DBRef, as for
 // $elemMatch; otherwise both $ref and $id are needed.
 func isOperatorDoc(doc []byte, incompleteDBRef bool) bool {
-	it := newElems(doc)
-	k, _, ok := it.next()
+	it := rawbson.Elements(doc)
+	k, _, ok := it.Next()
 	if !ok || !strings.HasPrefix(string(k), "$") {
 		return false
 	}
 	var ref, id, db bool
-	for it = newElems(doc); ; {
-		k, _, ok := it.next()
+	for it = rawbson.Elements(doc); ; {
+		k, _, ok := it.Next()
 		if !ok {
 			break
 		}
@@ -141,7 +143,7 @@ func isOperatorDoc(doc []byte, incompleteDBRef bool) bool {
 // it before.
 func eqPred(path, op string, v value) (pred, error) {
 	switch {
-	case v.t == bsontype.Undefined:
+	case v.Type == bsontype.Undefined:
 		return nil, &Error{Operator: op, Path: path, Reason: "cannot compare to undefined"}
 	case byteKind(v):
 		return &eqBytes{val: v, key: keyOf(v)}, nil
@@ -151,7 +153,7 @@ func eqPred(path, op string, v value) (pred, error) {
 
 // regexValue compiles a BSON regex operand.
 func regexValue(path, op string, v value) (*regexPred, error) {
-	pattern, options := v.regex()
+	pattern, options := v.Regex()
 	r, err := compileRegex(string(pattern), string(options))
 	if err != nil {
 		return nil, &Error{Operator: op, Path: path, Reason: err.Error()}

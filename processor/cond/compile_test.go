@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Operators that cannot be evaluated in process are rejected, each error
@@ -197,7 +199,7 @@ func TestCompileRawInput(t *testing.T) {
 		{14, 0, 0, 0, 2, 'a', 0, 2, 0, 0, 0, 'x', 'y', 0}, // string not NUL-terminated
 		{10, 0, 0, 0, 0x42, 'a', 0, 0, 0, 0},              // unknown type
 		{9, 0, 0, 0, 3, 'a', 0, 0, 0},                     // embedded document truncated
-		nested(maxDepth + 1),
+		nested(rawbson.MaxDepth + 1),
 	}
 	for _, b := range bad {
 		if _, err := Compile(b); err == nil {

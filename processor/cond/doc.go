@@ -9,7 +9,11 @@
 // ($where, $expr, $text, geo and bitwise operators, …) are rejected by
 // Compile with an *Error naming them.
 //
-// A compiled Matcher never decodes the document: it walks the BSON bytes,
+// A compiled Matcher never decodes the document: it walks the BSON bytes
+// through package rawbson (paths, array traversal, element iteration),
 // compares raw values, and allocates nothing for equality, $in and $exists
-// conditions.
+// conditions. It follows rawbson's malformed-input policy: a document that
+// is malformed where a condition reads it matches nothing, rather than
+// reading the damage as a missing field (which $exists: false, $ne, $nin
+// and null would match). Query documents are validated whole by Compile.
 package cond

@@ -8,6 +8,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Learning Locker's query builder writes conditions with markers of its
@@ -77,8 +79,8 @@ func ConvertMarkers(doc bson.Raw) (bson.Raw, error) {
 // convertDoc rebuilds the document or array doc with its markers
 // converted. path is the dotted path of doc in the query, for errors.
 func convertDoc(doc bsoncore.Document, path string, depth int) (bsoncore.Document, error) {
-	if depth > maxDepth {
-		return nil, &Error{Path: path, Reason: fmt.Sprintf("nested more than %d levels deep", maxDepth)}
+	if depth > rawbson.MaxDepth {
+		return nil, &Error{Path: path, Reason: fmt.Sprintf("nested more than %d levels deep", rawbson.MaxDepth)}
 	}
 	elems, err := doc.Elements()
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Matcher is a compiled query. It is safe for concurrent use. Match
@@ -30,7 +32,7 @@ type Constraint struct {
 // Compile compiles a query document. The query's bytes are copied; errors
 // are *Error values naming the offending operator and path.
 func Compile(query bson.Raw) (*Matcher, error) {
-	if err := validateDoc(query); err != nil {
+	if err := rawbson.Validate(query); err != nil {
 		return nil, &Error{Reason: "invalid BSON query document: " + err.Error()}
 	}
 	root, err := compileQuery(bytes.Clone(query))
@@ -56,8 +58,15 @@ func CompileString(s string) (*Matcher, error) {
 }
 
 // Match reports whether doc satisfies the query, with MongoDB semantics.
-// A malformed doc is read up to the first malformed element.
-func (m *Matcher) Match(doc bson.Raw) bool { return m.root.match(doc) }
+// Following rawbson's policy, a document that is malformed where the query
+// reads it — its length prefix, or any element on a path the query follows
+// or inside a value it compares — matches nothing (not even $exists: false
+// or $ne): damage is never read as a missing field. Damage the query does
+// not read does not concern it.
+func (m *Matcher) Match(doc bson.Raw) (matched bool) {
+	defer recoverMalformed(&matched)
+	return m.root.match(doc)
+}
 
 // Required returns the equality constraints implied by the query's top
 // level: implicit equality, $eq, $in and $all, also inside a top-level
@@ -107,7 +116,7 @@ func requiredValues(p pred) []bson.RawValue {
 	}
 	out := make([]bson.RawValue, 0, len(vals))
 	for _, v := range vals {
-		out = append(out, bson.RawValue{Type: v.t, Value: v.data})
+		out = append(out, bson.RawValue{Type: v.Type, Value: v.Data})
 	}
 	return out
 }

@@ -1,5 +1,7 @@
 package cond
 
+import "github.com/journeys/journeys/internal/rawbson"
+
 // node is a compiled query or sub-query, evaluated against a whole
 // document's bytes.
 type node interface {
@@ -46,9 +48,13 @@ func (n notNode) match(doc []byte) bool { return !n.n.match(doc) }
 type fieldNode struct {
 	path Path
 	p    pred
-	leaf leafMode
+	leaf rawbson.Leaf
 }
 
 func (n *fieldNode) match(doc []byte) bool {
-	return walk(doc, n.path.segs, n.leaf, n.p.test)
+	found, err := rawbson.Walk(doc, n.path.p, n.leaf, n.p.test)
+	if err != nil {
+		panic(malformed{})
+	}
+	return found
 }

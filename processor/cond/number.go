@@ -18,31 +18,31 @@ func isNumber(t bsontype.Type) bool {
 
 // isNaN reports whether v is a double or decimal NaN.
 func isNaN(v value) bool {
-	switch v.t {
+	switch v.Type {
 	case bsontype.Double:
-		return math.IsNaN(v.f64())
+		return math.IsNaN(v.Double())
 	case bsontype.Decimal128:
-		return decodeDec(v.data).form == decNaN
+		return decodeDec(v.Data).form == decNaN
 	}
 	return false
 }
 
 // intOf returns the value of an int32 or int64.
 func intOf(v value) int64 {
-	if v.t == bsontype.Int32 {
-		return int64(v.i32())
+	if v.Type == bsontype.Int32 {
+		return int64(v.Int32())
 	}
-	return v.i64()
+	return v.Int64()
 }
 
 // decOf converts any numeric value to a decimal for comparison with a
 // decimal: integers exactly, doubles rounded to 34 digits as MongoDB does.
 func decOf(v value) dec {
-	switch v.t {
+	switch v.Type {
 	case bsontype.Decimal128:
-		return decodeDec(v.data)
+		return decodeDec(v.Data)
 	case bsontype.Double:
-		return decFromFloat(v.f64())
+		return decFromFloat(v.Double())
 	}
 	return decFromInt(intOf(v))
 }
@@ -52,20 +52,20 @@ func decOf(v value) dec {
 // (no rounding of large integers), NaN below every number and equal to NaN.
 func compareNumbers(a, b value) int {
 	switch {
-	case a.t == bsontype.Double && b.t == bsontype.Decimal128:
-		return compareFloatDec(a.f64(), decodeDec(b.data))
-	case a.t == bsontype.Decimal128 && b.t == bsontype.Double:
-		return -compareFloatDec(b.f64(), decodeDec(a.data))
-	case a.t == bsontype.Decimal128 || b.t == bsontype.Decimal128:
+	case a.Type == bsontype.Double && b.Type == bsontype.Decimal128:
+		return compareFloatDec(a.Double(), decodeDec(b.Data))
+	case a.Type == bsontype.Decimal128 && b.Type == bsontype.Double:
+		return -compareFloatDec(b.Double(), decodeDec(a.Data))
+	case a.Type == bsontype.Decimal128 || b.Type == bsontype.Decimal128:
 		return compareDec(decOf(a), decOf(b))
 	}
 	switch {
-	case a.t == bsontype.Double && b.t == bsontype.Double:
-		return compareDoubles(a.f64(), b.f64())
-	case a.t == bsontype.Double:
-		return -compareIntDouble(intOf(b), a.f64())
-	case b.t == bsontype.Double:
-		return compareIntDouble(intOf(a), b.f64())
+	case a.Type == bsontype.Double && b.Type == bsontype.Double:
+		return compareDoubles(a.Double(), b.Double())
+	case a.Type == bsontype.Double:
+		return -compareIntDouble(intOf(b), a.Double())
+	case b.Type == bsontype.Double:
+		return compareIntDouble(intOf(a), b.Double())
 	}
 	x, y := intOf(a), intOf(b)
 	return boolCmp(x > y, x < y)
@@ -128,17 +128,17 @@ func compareIntDouble(i int64, f float64) int {
 // false when it is NaN, infinite or out of int64 range. It is $mod's
 // conversion of the dividend and of its own arguments.
 func truncToInt(v value) (int64, bool) {
-	switch v.t {
+	switch v.Type {
 	case bsontype.Int32, bsontype.Int64:
 		return intOf(v), true
 	case bsontype.Double:
-		f := math.Trunc(v.f64())
+		f := math.Trunc(v.Double())
 		if math.IsNaN(f) || f < -(1<<63) || f >= 1<<63 {
 			return 0, false
 		}
 		return int64(f), true
 	case bsontype.Decimal128:
-		return decodeDec(v.data).truncInt()
+		return decodeDec(v.Data).truncInt()
 	}
 	return 0, false
 }
@@ -146,14 +146,14 @@ func truncToInt(v value) (int64, bool) {
 // exactInt returns a numeric value as an int64 when it is a whole number in
 // range, for arguments such as $size and $type codes.
 func exactInt(v value) (int64, bool) {
-	switch v.t {
+	switch v.Type {
 	case bsontype.Double:
-		if f := v.f64(); f != math.Trunc(f) {
+		if f := v.Double(); f != math.Trunc(f) {
 			return 0, false
 		}
 	case bsontype.Decimal128:
 		i, ok := truncToInt(v)
-		return i, ok && compareDec(decodeDec(v.data), decFromInt(i)) == 0
+		return i, ok && compareDec(decodeDec(v.Data), decFromInt(i)) == 0
 	}
 	return truncToInt(v)
 }
@@ -161,17 +161,17 @@ func exactInt(v value) (int64, bool) {
 // truthy is MongoDB's BSONElement::trueValue, used for $exists: false,
 // null, undefined and numeric zeros are false, everything else is true.
 func truthy(v value) bool {
-	switch v.t {
+	switch v.Type {
 	case bsontype.Boolean:
-		return v.data[0] != 0
+		return v.Data[0] != 0
 	case bsontype.Null, bsontype.Undefined:
 		return false
 	case bsontype.Int32, bsontype.Int64:
 		return intOf(v) != 0
 	case bsontype.Double:
-		return v.f64() != 0
+		return v.Double() != 0
 	case bsontype.Decimal128:
-		return !decodeDec(v.data).zero()
+		return !decodeDec(v.Data).zero()
 	}
 	return true
 }

@@ -4,14 +4,16 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // op is one compiled operator of an operator document, not yet bound to a
 // path: bindField turns it into a field condition, bindElem into a test of
 // an array element inside $elemMatch.
 type op struct {
-	p    pred     // the per-value test; nil when sub is set
-	leaf leafMode // how an array at the end of the path is presented to p
+	p    pred         // the per-value test; nil when sub is set
+	leaf rawbson.Leaf // how an array at the end of the path is presented to p
 	// negate makes the operator match when it otherwise would not: $ne,
 	// $nin, $not and $exists: false.
 	negate bool
@@ -23,8 +25,8 @@ type op struct {
 func compileOps(path string, doc []byte) ([]op, error) {
 	var ops []op
 	regexDone := false
-	for it := newElems(doc); ; {
-		k, v, ok := it.next()
+	for it := rawbson.Elements(doc); ; {
+		k, v, ok := it.Next()
 		if !ok {
 			return ops, nil
 		}
@@ -121,24 +123,24 @@ func bindElem(ops []op) pred {
 }
 
 // single wraps one traversing predicate as an operator list.
-func single(p pred) []op { return []op{{p: p, leaf: leafTraverse}} }
+func single(p pred) []op { return []op{{p: p, leaf: rawbson.LeafTraverse}} }
 
 // compileEq compiles $eq and $ne. A regex operand compares as a value;
 // MongoDB refuses it for $ne.
 func compileEq(path, name string, v value) ([]op, error) {
-	if name == "$ne" && v.t == bsontype.Regex {
+	if name == "$ne" && v.Type == bsontype.Regex {
 		return nil, &Error{Operator: name, Path: path, Reason: "cannot take a regex"}
 	}
 	p, err := eqPred(path, name, v)
 	if err != nil {
 		return nil, err
 	}
-	return []op{{p: p, leaf: leafTraverse, negate: name == "$ne"}}, nil
+	return []op{{p: p, leaf: rawbson.LeafTraverse, negate: name == "$ne"}}, nil
 }
 
 // compileRange compiles $gt, $gte, $lt and $lte.
 func compileRange(path, name string, v value) ([]op, error) {
-	switch v.t {
+	switch v.Type {
 	case bsontype.Regex:
 		return nil, &Error{Operator: name, Path: path, Reason: "cannot take a regex"}
 	case bsontype.Undefined:
@@ -158,45 +160,45 @@ func compileRange(path, name string, v value) ([]op, error) {
 
 // compileIn compiles $in and $nin.
 func compileIn(path, name string, v value) ([]op, error) {
-	if v.t != bsontype.Array {
+	if v.Type != bsontype.Array {
 		return nil, &Error{Operator: name, Path: path, Reason: "needs an array"}
 	}
 	p := &inPred{}
 	var byteVals []value
-	for it := newElems(v.data); ; {
-		_, e, ok := it.next()
+	for it := rawbson.Elements(v.Data); ; {
+		_, e, ok := it.Next()
 		if !ok {
 			break
 		}
 		switch {
-		case e.t == bsontype.Regex:
+		case e.Type == bsontype.Regex:
 			r, err := regexValue(path, name, e)
 			if err != nil {
 				return nil, err
 			}
 			p.regexes = append(p.regexes, r)
-		case e.t == bsontype.EmbeddedDocument && isOperatorDoc(e.data, false):
+		case e.Type == bsontype.EmbeddedDocument && isOperatorDoc(e.Data, false):
 			return nil, &Error{Operator: name, Path: path, Reason: "cannot contain operators"}
-		case e.t == bsontype.Undefined:
+		case e.Type == bsontype.Undefined:
 			return nil, &Error{Operator: name, Path: path, Reason: "cannot contain undefined"}
 		case byteKind(e):
 			byteVals = append(byteVals, e)
 		default:
-			p.hasNull = p.hasNull || e.t == bsontype.Null
+			p.hasNull = p.hasNull || e.Type == bsontype.Null
 			p.others = append(p.others, e)
 		}
 	}
 	p.set = newByteSet(byteVals)
-	return []op{{p: p, leaf: leafTraverse, negate: name == "$nin"}}, nil
+	return []op{{p: p, leaf: rawbson.LeafTraverse, negate: name == "$nin"}}, nil
 }
 
 // compileExists compiles $exists; its operand is read for truthiness, as
 // MongoDB does, but documents and arrays are refused as likely mistakes.
 func compileExists(path string, v value) ([]op, error) {
-	if v.t == bsontype.EmbeddedDocument || v.t == bsontype.Array {
+	if v.Type == bsontype.EmbeddedDocument || v.Type == bsontype.Array {
 		return nil, &Error{Operator: "$exists", Path: path, Reason: "needs a boolean"}
 	}
-	return []op{{p: existsPred{}, leaf: leafTraverse, negate: !truthy(v)}}, nil
+	return []op{{p: existsPred{}, leaf: rawbson.LeafTraverse, negate: !truthy(v)}}, nil
 }
 
 // compileSize compiles $size, which takes a non-negative whole number.
@@ -205,7 +207,7 @@ func compileSize(path string, v value) ([]op, error) {
 	if !ok || n < 0 || n > 1<<31-1 {
 		return nil, &Error{Operator: "$size", Path: path, Reason: "needs a non-negative whole number"}
 	}
-	return []op{{p: sizePred{n: int(n)}, leaf: leafWhole}}, nil
+	return []op{{p: sizePred{n: int(n)}, leaf: rawbson.LeafWhole}}, nil
 }
 
 // compileMod compiles $mod: [divisor, remainder], both numbers truncated
@@ -214,16 +216,16 @@ func compileMod(path string, v value) ([]op, error) {
 	fail := func(reason string) ([]op, error) {
 		return nil, &Error{Operator: "$mod", Path: path, Reason: reason}
 	}
-	if v.t != bsontype.Array {
+	if v.Type != bsontype.Array {
 		return fail("needs an array [divisor, remainder]")
 	}
 	var args []int64
-	for it := newElems(v.data); ; {
-		_, e, ok := it.next()
+	for it := rawbson.Elements(v.Data); ; {
+		_, e, ok := it.Next()
 		if !ok {
 			break
 		}
-		if !isNumber(e.t) {
+		if !isNumber(e.Type) {
 			return fail("divisor and remainder must be numbers")
 		}
 		i, ok := truncToInt(e)
@@ -245,18 +247,18 @@ func compileMod(path string, v value) ([]op, error) {
 // document; the negation covers the whole path condition.
 func compileNot(path string, v value) ([]op, error) {
 	switch {
-	case v.t == bsontype.Regex:
+	case v.Type == bsontype.Regex:
 		r, err := regexValue(path, "$not", v)
 		if err != nil {
 			return nil, err
 		}
-		return []op{{p: r, leaf: leafTraverse, negate: true}}, nil
-	case v.t != bsontype.EmbeddedDocument:
+		return []op{{p: r, leaf: rawbson.LeafTraverse, negate: true}}, nil
+	case v.Type != bsontype.EmbeddedDocument:
 		return nil, &Error{Operator: "$not", Path: path, Reason: "needs a regex or an operator document"}
-	case count(v.data) == 0:
+	case rawbson.Count(v.Data) == 0:
 		return nil, &Error{Operator: "$not", Path: path, Reason: "cannot be empty"}
 	}
-	sub, err := compileOps(path, v.data)
+	sub, err := compileOps(path, v.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -271,30 +273,30 @@ func compileRegexOp(path string, doc []byte) ([]op, error) {
 		return nil, &Error{Operator: name, Path: path, Reason: reason}
 	}
 	var re, opts value
-	for it := newElems(doc); ; {
-		k, v, ok := it.next()
+	for it := rawbson.Elements(doc); ; {
+		k, v, ok := it.Next()
 		if !ok {
 			break
 		}
 		switch string(k) {
 		case "$regex":
-			if !re.missing() {
+			if !re.Missing() {
 				return fail("$regex", "given twice")
 			}
 			re = v
 		case "$options":
-			if !opts.missing() {
+			if !opts.Missing() {
 				return fail("$options", "given twice")
 			}
 			opts = v
 		}
 	}
 	var pattern, options string
-	switch re.t {
+	switch re.Type {
 	case bsontype.String:
-		pattern = string(re.str())
+		pattern = string(re.Str())
 	case bsontype.Regex:
-		p, o := re.regex()
+		p, o := re.Regex()
 		pattern, options = string(p), string(o)
 	case 0:
 		return fail("$options", "needs a $regex")
@@ -302,13 +304,13 @@ func compileRegexOp(path string, doc []byte) ([]op, error) {
 		return fail("$regex", "needs a string or a regex")
 	}
 	switch {
-	case opts.missing():
-	case opts.t != bsontype.String:
+	case opts.Missing():
+	case opts.Type != bsontype.String:
 		return fail("$options", "needs a string")
 	case options != "":
 		return fail("$options", "options set in both $regex and $options")
 	default:
-		options = string(opts.str())
+		options = string(opts.Str())
 	}
 	r, err := compileRegex(pattern, options)
 	if err != nil {

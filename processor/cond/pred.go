@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // pred tests one value against one operator: MongoDB's
@@ -34,20 +36,20 @@ type cmpPred struct {
 }
 
 func (p *cmpPred) test(v value) bool {
-	if class(v.t) != class(p.rhs.t) {
+	if class(v.Type) != class(p.rhs.Type) {
 		switch {
-		case p.rhs.t == bsontype.Null && v.missing():
+		case p.rhs.Type == bsontype.Null && v.Missing():
 			// {a: null} matches documents without a (not undefined values,
 			// as of MongoDB 8.0).
 			return p.op == opEQ || p.op == opLTE || p.op == opGTE
-		case p.rhs.t == bsontype.MaxKey:
+		case p.rhs.Type == bsontype.MaxKey:
 			return p.op == opLT || p.op == opLTE
-		case p.rhs.t == bsontype.MinKey:
+		case p.rhs.Type == bsontype.MinKey:
 			return p.op == opGT || p.op == opGTE
 		}
 		return false
 	}
-	if class(v.t) == classNumber {
+	if class(v.Type) == classNumber {
 		// NaN equals NaN but is neither less nor greater than anything.
 		if vNaN := isNaN(v); vNaN || p.rhsNaN {
 			return p.op != opLT && p.op != opGT && vNaN && p.rhsNaN
@@ -76,22 +78,22 @@ type eqBytes struct {
 }
 
 func (p *eqBytes) test(v value) bool {
-	return class(v.t) == class(p.val.t) && bytes.Equal(keyOf(v), p.key)
+	return class(v.Type) == class(p.val.Type) && bytes.Equal(keyOf(v), p.key)
 }
 
 // keyOf returns the bytes that decide equality of a string, symbol,
 // ObjectId or boolean: the text of a string or symbol, else the raw bytes.
 func keyOf(v value) []byte {
-	if v.t == bsontype.String || v.t == bsontype.Symbol {
-		return v.str()
+	if v.Type == bsontype.String || v.Type == bsontype.Symbol {
+		return v.Str()
 	}
-	return v.data
+	return v.Data
 }
 
 // byteKind reports whether equality with v is byte equality of keyOf(v),
 // which is what Required and the $in hash set rely on.
 func byteKind(v value) bool {
-	switch v.t {
+	switch v.Type {
 	case bsontype.String, bsontype.ObjectID, bsontype.Boolean:
 		return true
 	}
@@ -108,14 +110,14 @@ type inPred struct {
 }
 
 func (p *inPred) test(v value) bool {
-	if v.missing() {
+	if v.Missing() {
 		return p.hasNull
 	}
 	if p.set.has(v) {
 		return true
 	}
 	for _, o := range p.others {
-		if class(o.t) == class(v.t) && compareValues(v, o) == 0 {
+		if class(o.Type) == class(v.Type) && compareValues(v, o) == 0 {
 			return true
 		}
 	}
@@ -149,14 +151,14 @@ func newByteSet(vals []value) byteSet {
 	}
 	for _, v := range vals {
 		switch {
-		case v.t == bsontype.Boolean:
-			s.hasTrue = s.hasTrue || v.data[0] == 1
-			s.hasFalse = s.hasFalse || v.data[0] == 0
+		case v.Type == bsontype.Boolean:
+			s.hasTrue = s.hasTrue || v.Data[0] == 1
+			s.hasFalse = s.hasFalse || v.Data[0] == 0
 		case s.strs == nil:
-		case v.t == bsontype.String:
-			s.strs[string(v.str())] = struct{}{}
+		case v.Type == bsontype.String:
+			s.strs[string(v.Str())] = struct{}{}
 		default:
-			s.oids[[12]byte(v.data)] = struct{}{}
+			s.oids[[12]byte(v.Data)] = struct{}{}
 		}
 	}
 	return s
@@ -164,17 +166,17 @@ func newByteSet(vals []value) byteSet {
 
 // has reports whether v equals a member.
 func (s *byteSet) has(v value) bool {
-	switch class(v.t) {
+	switch class(v.Type) {
 	case classBool:
-		return (v.data[0] == 1 && s.hasTrue) || (v.data[0] == 0 && s.hasFalse)
+		return (v.Data[0] == 1 && s.hasTrue) || (v.Data[0] == 0 && s.hasFalse)
 	case classString:
 		if s.strs != nil {
-			_, ok := s.strs[string(v.str())]
+			_, ok := s.strs[string(v.Str())]
 			return ok
 		}
 	case classObjectID:
 		if s.oids != nil {
-			_, ok := s.oids[[12]byte(v.data)]
+			_, ok := s.oids[[12]byte(v.Data)]
 			return ok
 		}
 	default:
@@ -182,7 +184,7 @@ func (s *byteSet) has(v value) bool {
 	}
 	k := keyOf(v)
 	for _, m := range s.vals {
-		if class(m.t) == class(v.t) && bytes.Equal(keyOf(m), k) {
+		if class(m.Type) == class(v.Type) && bytes.Equal(keyOf(m), k) {
 			return true
 		}
 	}
@@ -192,7 +194,7 @@ func (s *byteSet) has(v value) bool {
 // existsPred is $exists: true.
 type existsPred struct{}
 
-func (existsPred) test(v value) bool { return !v.missing() }
+func (existsPred) test(v value) bool { return !v.Missing() }
 
 // typePred is $type: a set of BSON type bytes.
 type typePred struct{ set [4]uint64 }
@@ -200,28 +202,29 @@ type typePred struct{ set [4]uint64 }
 func (p *typePred) add(t bsontype.Type) { p.set[t>>6] |= 1 << (t & 63) }
 
 func (p *typePred) test(v value) bool {
-	return !v.missing() && p.set[v.t>>6]&(1<<(v.t&63)) != 0
+	return !v.Missing() && p.set[v.Type>>6]&(1<<(v.Type&63)) != 0
 }
 
 // sizePred is $size: an array with exactly n elements.
 type sizePred struct{ n int }
 
-func (p sizePred) test(v value) bool { return v.t == bsontype.Array && count(v.data) == p.n }
+func (p sizePred) test(v value) bool { return v.Type == bsontype.Array && countElems(v.Data) == p.n }
 
 // elemMatchDoc is $elemMatch with a query: an array with an element that is
 // a document (or array, seen as a document keyed by index) matching it.
 type elemMatchDoc struct{ sub node }
 
 func (p elemMatchDoc) test(v value) bool {
-	if v.t != bsontype.Array {
+	if v.Type != bsontype.Array {
 		return false
 	}
-	for it := newElems(v.data); ; {
-		_, e, ok := it.next()
+	for it := rawbson.Elements(v.Data); ; {
+		_, e, ok := it.Next()
 		if !ok {
+			checkElems(&it)
 			return false
 		}
-		if (e.t == bsontype.EmbeddedDocument || e.t == bsontype.Array) && p.sub.match(e.data) {
+		if (e.Type == bsontype.EmbeddedDocument || e.Type == bsontype.Array) && p.sub.match(e.Data) {
 			return true
 		}
 	}
@@ -232,12 +235,13 @@ func (p elemMatchDoc) test(v value) bool {
 type elemMatchValue struct{ p pred }
 
 func (p elemMatchValue) test(v value) bool {
-	if v.t != bsontype.Array {
+	if v.Type != bsontype.Array {
 		return false
 	}
-	for it := newElems(v.data); ; {
-		_, e, ok := it.next()
+	for it := rawbson.Elements(v.Data); ; {
+		_, e, ok := it.Next()
 		if !ok {
+			checkElems(&it)
 			return false
 		}
 		if p.p.test(e) {
@@ -251,7 +255,7 @@ func (p elemMatchValue) test(v value) bool {
 type modPred struct{ div, rem int64 }
 
 func (p modPred) test(v value) bool {
-	if !isNumber(v.t) {
+	if !isNumber(v.Type) {
 		return false
 	}
 	x, ok := truncToInt(v)

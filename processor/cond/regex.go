@@ -17,11 +17,11 @@ type regexPred struct {
 }
 
 func (p *regexPred) test(v value) bool {
-	switch v.t {
+	switch v.Type {
 	case bsontype.String, bsontype.Symbol:
-		return p.re.Match(v.str())
+		return p.re.Match(v.Str())
 	case bsontype.Regex:
-		pat, opt := v.regex()
+		pat, opt := v.Regex()
 		return string(pat) == p.pattern && string(opt) == p.options
 	}
 	return false

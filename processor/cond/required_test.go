@@ -90,8 +90,8 @@ func satisfies(doc bson.Raw, c Constraint) bool {
 	found := false
 	ParsePath(c.Path).Visit(doc, func(v bson.RawValue) bool {
 		for _, want := range c.Values {
-			dv, wv := value{t: v.Type, data: v.Value}, value{t: want.Type, data: want.Value}
-			if class(dv.t) == class(wv.t) && bytes.Equal(keyOf(dv), keyOf(wv)) {
+			dv, wv := value{Type: v.Type, Data: v.Value}, value{Type: want.Type, Data: want.Value}
+			if class(dv.Type) == class(wv.Type) && bytes.Equal(keyOf(dv), keyOf(wv)) {
 				found = true
 			}
 		}

@@ -4,21 +4,23 @@ import (
 	"strconv"
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // compileType compiles $type: a type alias, a type code, or an array of
 // them; "number" stands for the four numeric types.
 func compileType(path string, v value) ([]op, error) {
 	p := &typePred{}
-	if v.t != bsontype.Array {
+	if v.Type != bsontype.Array {
 		if err := addType(p, path, v); err != nil {
 			return nil, err
 		}
 		return single(p), nil
 	}
 	n := 0
-	for it := newElems(v.data); ; n++ {
-		_, e, ok := it.next()
+	for it := rawbson.Elements(v.Data); ; n++ {
+		_, e, ok := it.Next()
 		if !ok {
 			break
 		}
@@ -35,8 +37,8 @@ func compileType(path string, v value) ([]op, error) {
 // addType adds the types named by one $type operand to p.
 func addType(p *typePred, path string, v value) error {
 	switch {
-	case v.t == bsontype.String:
-		name := string(v.str())
+	case v.Type == bsontype.String:
+		name := string(v.Str())
 		if name == "number" {
 			for _, t := range [...]bsontype.Type{bsontype.Double, bsontype.Int32, bsontype.Int64, bsontype.Decimal128} {
 				p.add(t)
@@ -49,7 +51,7 @@ func addType(p *typePred, path string, v value) error {
 		}
 		p.add(t)
 		return nil
-	case isNumber(v.t):
+	case isNumber(v.Type):
 		code, ok := exactInt(v)
 		if ok && validTypeCode(code) {
 			p.add(bsontype.Type(byte(code)))

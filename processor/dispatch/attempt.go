@@ -47,7 +47,7 @@ func (d *Dispatcher) try(ctx context.Context, id string) time.Time {
 		// pending exactly as before and the next Run attempts it again.
 		return time.Time{}
 	}
-	d.metrics.duration.Observe(time.Since(began).Seconds())
+	d.stats.observe(time.Since(began))
 	return d.record(id, del, classify(ans.status, ans.err), ans, now)
 }
 
@@ -84,7 +84,7 @@ func (d *Dispatcher) record(id string, del *outbox.Delivery, v verdict, ans answ
 		d.cfg.Logger.Error("cannot record callback attempt; will attempt it again", "id", id, "err", err)
 		return now.Add(backoff(d.cfg.MinBackoff, d.cfg.MaxBackoff, del.Tries, 0))
 	}
-	d.metrics.results[v].Inc()
+	d.stats.count(v)
 	if v != delivered && v != retry {
 		d.deadLetters.Add(1)
 	}

@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/journeys/journeys/state"
 )
 
@@ -60,8 +58,6 @@ type Config struct {
 	// only; IPv4 targets are matched against IPv4 prefixes.
 	AllowPrivate bool
 	Allow        []netip.Prefix
-	// Registerer receives the dispatcher's metrics; nil registers none.
-	Registerer prometheus.Registerer
 	// Logger receives delivery outcomes: dead letters at error, failed
 	// attempts that will be retried at warn (rate-limited per target),
 	// deliveries at debug. URLs are redacted. Nil discards them.

@@ -29,7 +29,7 @@ type Dispatcher struct {
 	// resolver looks callback hosts up for CheckTarget.
 	resolver resolver
 	signer   *signer // nil: deliveries are not signed
-	metrics  *metrics
+	stats    Stats
 	running  atomic.Bool
 
 	// wake prompts Run to look at the schedule again: something was added
@@ -62,8 +62,7 @@ type Dispatcher struct {
 }
 
 // New returns a Dispatcher for cfg. It fails on an invalid configuration,
-// including a malformed signing secret, and when the metrics cannot be
-// registered.
+// including a malformed signing secret.
 func New(cfg Config) (*Dispatcher, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -84,9 +83,6 @@ func New(cfg Config) (*Dispatcher, error) {
 		if d.signer, err = newSigner(cfg.SigningSecret); err != nil {
 			return nil, err
 		}
-	}
-	if d.metrics, err = newMetrics(d, cfg.Registerer); err != nil {
-		return nil, err
 	}
 	return d, nil
 }

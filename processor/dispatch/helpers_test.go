@@ -15,10 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/journeys/journeys/processor/outbox"
@@ -120,17 +120,18 @@ func records(t testing.TB, st *state.Store, dead bool) map[string]*outbox.Delive
 	return out
 }
 
-// start creates a dispatcher for cfg (store st, metrics in a fresh
-// registry) and runs it until cleanup, which cancels it and waits for Run
-// to return.
-func start(t testing.TB, st *state.Store, cfg Config) (*Dispatcher, *prometheus.Registry) {
+// start creates a dispatcher for cfg (store st) and runs it until
+// cleanup, which cancels it and waits for Run to return. The probe counts
+// the attempt durations the dispatcher reports.
+func start(t testing.TB, st *state.Store, cfg Config) (*Dispatcher, *probe) {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	cfg.Store, cfg.Registerer = st, reg
+	cfg.Store = st
 	d, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := &probe{d: d}
+	d.Stats().AttemptDuration = func(float64) { p.durations.Add(1) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -140,7 +141,13 @@ func start(t testing.TB, st *state.Store, cfg Config) (*Dispatcher, *prometheus.
 			t.Errorf("Run: %v", err)
 		}
 	})
-	return d, reg
+	return d, p
+}
+
+// probe reads what a dispatcher reports for its metrics.
+type probe struct {
+	d         *Dispatcher
+	durations atomic.Int64
 }
 
 // fastRetries is a test configuration with millisecond backoff that may
@@ -152,33 +159,27 @@ func fastRetries() Config {
 	}
 }
 
-// metric returns the value of the counter or gauge name (with label
-// result=result when result is not empty) in reg.
-func metric(t testing.TB, reg *prometheus.Registry, name, result string) float64 {
+// metric returns what the dispatcher reports for the metric name (with
+// label result=result when result is not empty), as package ops exports
+// it.
+func metric(t testing.TB, p *probe, name, result string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	s := p.d.Stats()
+	switch {
+	case name == "journeys_callback_deliveries_total" && result == "delivered":
+		return float64(s.Delivered.Load())
+	case name == "journeys_callback_deliveries_total" && result == "retry":
+		return float64(s.Retried.Load())
+	case name == "journeys_callback_deliveries_total" && result == "dead":
+		return float64(s.Dead.Load())
+	case name == "journeys_callback_deliveries_total" && result == "refused":
+		return float64(s.Refused.Load())
+	case name == "journeys_callback_attempt_duration_seconds":
+		return float64(p.durations.Load())
+	case name == "journeys_dead_letters":
+		return float64(p.d.DeadLetters())
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if result != "" && (len(m.GetLabel()) != 1 || m.GetLabel()[0].GetValue() != result) {
-				continue
-			}
-			switch {
-			case m.Counter != nil:
-				return m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	t.Fatalf("metric %s{result=%q} not found", name, result)
+	t.Fatalf("metric %s{result=%q} not known", name, result)
 	return 0
 }
 

@@ -1,81 +1,61 @@
 package dispatch
 
 import (
-	"fmt"
-
-	"github.com/prometheus/client_golang/prometheus"
+	"sync/atomic"
+	"time"
 )
 
-// metrics are the dispatcher's Prometheus metrics.
-type metrics struct {
-	// results counts attempts by verdict
-	// (journeys_callback_deliveries_total{result}).
-	results  [refused + 1]prometheus.Counter
-	duration prometheus.Histogram
+// Stats counts what the dispatcher did. It is exported as metrics by the
+// collector in package ops, which loads the counters when scraped while the
+// dispatcher adds to them.
+type Stats struct {
+	// Delivered, Retried, Dead and Refused count delivery attempts by
+	// outcome: delivered (2xx); retried (5xx, 408, 429, a timeout or a
+	// network error: to be retried); dead (dead-lettered: a permanent
+	// failure, or the retry window ran out); refused (the target address is
+	// not allowed; dead-lettered).
+	Delivered, Retried, Dead, Refused atomic.Uint64
+	// AttemptDuration, when set, observes the duration in seconds of each
+	// attempt, from sending the request to reading the response. Set it
+	// before Run (ops.NewMetrics does).
+	AttemptDuration func(seconds float64)
 }
 
-// newMetrics creates the metrics of d and registers them with reg unless
-// reg is nil.
-func newMetrics(d *Dispatcher, reg prometheus.Registerer) (*metrics, error) {
-	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "journeys_callback_deliveries_total",
-		Help: "Callback delivery attempts by result: delivered (2xx), retry (will be retried), " +
-			"dead (dead-lettered: permanent failure or retry window expired), refused (target address not allowed; dead-lettered).",
-	}, []string{"result"})
-	m := &metrics{
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "journeys_callback_attempt_duration_seconds",
-			Help:    "Duration of callback delivery attempts, from sending the request to reading the response.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}),
+// count records the outcome of one attempt.
+func (s *Stats) count(v verdict) {
+	switch v {
+	case delivered:
+		s.Delivered.Add(1)
+	case retry:
+		s.Retried.Add(1)
+	case dead:
+		s.Dead.Add(1)
+	default:
+		s.Refused.Add(1)
 	}
-	// Creating every label value up front exports zeros, so rate() and
-	// alerts work before the first failure.
-	for v := range m.results {
-		m.results[v] = deliveries.WithLabelValues(verdict(v).String())
-	}
-	if reg == nil {
-		return m, nil
-	}
-	collectors := []prometheus.Collector{
-		deliveries,
-		m.duration,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "journeys_outbox_pending",
-			Help: "Callback deliveries waiting to be delivered, including those in flight.",
-		}, func() float64 { return float64(d.Pending()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "journeys_outbox_unscheduled",
-			Help: "Pending callback deliveries waiting in the store for room in the in-memory schedule (its bound was hit).",
-		}, func() float64 { return float64(d.Unscheduled()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "journeys_outbox_oldest_pending_age_seconds",
-			Help: "Age of the oldest pending callback delivery (0 when none is pending).",
-		}, d.oldestAge),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "journeys_dead_letters",
-			Help: "Dead-lettered callback deliveries kept for inspection and replay.",
-		}, func() float64 { return float64(d.deadLetters.Load()) }),
-	}
-	for i, c := range collectors {
-		if err := reg.Register(c); err != nil {
-			// Leave the registry as it was, so a caller may retry.
-			for _, r := range collectors[:i] {
-				reg.Unregister(r)
-			}
-			return nil, fmt.Errorf("dispatch: register metrics: %w", err)
-		}
-	}
-	return m, nil
 }
 
-// oldestAge returns the age in seconds of the oldest pending delivery.
-func (d *Dispatcher) oldestAge() float64 {
+// observe records the duration of one attempt.
+func (s *Stats) observe(d time.Duration) {
+	if f := s.AttemptDuration; f != nil {
+		f(d.Seconds())
+	}
+}
+
+// Stats returns the dispatcher's counters.
+func (d *Dispatcher) Stats() *Stats { return &d.stats }
+
+// DeadLetters returns the number of dead-lettered deliveries in the store.
+func (d *Dispatcher) DeadLetters() int64 { return d.deadLetters.Load() }
+
+// OldestPendingAge returns the age of the oldest pending delivery, 0 when
+// none is pending.
+func (d *Dispatcher) OldestPendingAge() time.Duration {
 	d.mu.Lock()
 	t := d.oldest()
 	d.mu.Unlock()
 	if t.IsZero() {
 		return 0
 	}
-	return max(d.cfg.Now().Sub(t).Seconds(), 0)
+	return max(d.cfg.Now().Sub(t), 0)
 }

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestClassify(t *testing.T) {
@@ -119,14 +117,6 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if d.signer != nil {
 		t.Error("no secret configured, yet deliveries would be signed")
-	}
-
-	reg := prometheus.NewRegistry()
-	if _, err := New(Config{Store: st, Registerer: reg}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(Config{Store: st, Registerer: reg}); err == nil {
-		t.Error("two dispatchers registered the same metrics")
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

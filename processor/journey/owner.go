@@ -5,6 +5,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Owner keys: the first byte says which identifier follows; the rest is the
@@ -28,7 +30,8 @@ const (
 // exactly; name and objectType do not split owners, and null members count
 // as absent. An actor with no IFI (an anonymous group), several IFIs or a
 // malformed one is not tracked. For TrackByPersona the owner is person._id,
-// an ObjectId; without it the statement is not tracked.
+// an ObjectId; without it the statement is not tracked. A document that is
+// malformed where this reads it (package rawbson's policy) has no owner.
 //
 // The key is a canonical, reversible encoding (see Ident). When ok is false
 // dst is returned unchanged. AppendOwnerKey does not allocate when dst has
@@ -56,9 +59,9 @@ func appendActorKey(dst []byte, doc []byte) ([]byte, bool) {
 	var kind byte
 	var found int
 	var ifi []byte // the IFI's string, or the account document
-	it := iterate(actor)
+	it := rawbson.Elements(actor)
 	for {
-		k, v, more := it.next()
+		k, v, more := it.Next()
 		if !more {
 			break
 		}
@@ -75,12 +78,12 @@ func appendActorKey(dst []byte, doc []byte) ([]byte, bool) {
 				return dst, false
 			}
 			ifi = v.Data
-		} else if ifi, ok = stringBytes(v); !ok || len(ifi) == 0 {
+		} else if ifi, ok = v.StringOK(); !ok || len(ifi) == 0 {
 			return dst, false
 		}
 	}
 	switch {
-	case found == 0 || it.malformed:
+	case found == 0 || it.Malformed():
 		// A malformed actor might hide a second IFI: not tracked.
 		return dst, false
 	case kind != keyAccount:
@@ -113,12 +116,17 @@ func ifiTag(name []byte) byte {
 
 // accountString returns a non-empty string member of an account document.
 func accountString(account []byte, name string) ([]byte, bool) {
-	v, ok := lookup(account, name)
-	if !ok {
-		return nil, false
-	}
-	s, ok := stringBytes(v)
-	return s, ok && len(s) > 0
+	v, err := rawbson.Lookup(account, name)
+	s, ok := v.StringOK()
+	return s, err == nil && ok && len(s) > 0
+}
+
+// lookupDocument returns the embedded document at doc.key; false when it is
+// absent, not a document, or doc is malformed before it.
+func lookupDocument(doc []byte, key string) ([]byte, bool) {
+	v, err := rawbson.Lookup(doc, key)
+	d, ok := v.Document()
+	return d, err == nil && ok
 }
 
 // appendPersonaKey implements AppendOwnerKey for TrackByPersona.
@@ -127,11 +135,12 @@ func appendPersonaKey(dst []byte, doc []byte) ([]byte, bool) {
 	if !ok {
 		return dst, false
 	}
-	id, ok := lookup(person, "_id")
-	if !ok || id.Type != bsontype.ObjectID || len(id.Data) < 12 {
+	v, err := rawbson.Lookup(person, "_id")
+	id, ok := v.ObjectID()
+	if err != nil || !ok {
 		return dst, false
 	}
-	return append(append(dst, keyPersona), id.Data[:12]...), true
+	return append(append(dst, keyPersona), id[:]...), true
 }
 
 // PersonaDisplay returns the statement document's person.display, the
@@ -141,10 +150,7 @@ func PersonaDisplay(doc bson.Raw) string {
 	if !ok {
 		return ""
 	}
-	v, ok := lookup(person, "display")
-	if !ok {
-		return ""
-	}
-	s, _ := stringBytes(v)
+	v, _ := rawbson.Lookup(person, "display")
+	s, _ := v.StringOK()
 	return string(s)
 }

@@ -98,7 +98,9 @@
 // # Filtering
 //
 // Classify decides what an event means, on the raw BSON, without decoding
-// it. Against MongoDB the Source can also send Pipeline, the server-side
+// it: it reads the event's top level once through package rawbson, and an
+// event whose top level is malformed (rawbson's policy) is ignored whole,
+// never classified from the fields before the damage. Against MongoDB the Source can also send Pipeline, the server-side
 // equivalent of Classify, so that unrelated changes never cross the
 // network; Classify still runs on what arrives. After it come the stages
 // that keep events small (see Large events). The embedded lungo engine

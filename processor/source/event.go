@@ -3,6 +3,8 @@ package source
 import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Event is one change event that matters to journeysd. Its byte slices
@@ -29,18 +31,20 @@ type Event struct {
 // event returns the Event of the given kind the scanned parts describe.
 func (p *parts) event(kind Kind) Event {
 	ev := Event{Kind: kind, Token: p.id}
-	if t, i, ok := p.clusterTime.TimestampOK(); ok {
+	if t, i, ok := p.clusterTime.Timestamp(); ok {
 		ev.ClusterTime = primitive.Timestamp{T: t, I: i}
 	}
 	switch kind {
 	case KindStatementInsert, KindJourneyUpsert:
-		ev.Doc = document(p.full)
+		ev.Doc, _ = p.full.Document()
 	case KindStatementUpdate:
-		ev.Doc = document(p.full)
+		ev.Doc, _ = p.full.Document()
 		ev.Changed = p.statementFields()
 	}
-	if id, ok := field(p.documentKey, "_id").ObjectIDOK(); ok {
-		ev.ID = id
+	if v, err := rawbson.Lookup(p.documentKey, "_id"); err == nil {
+		if id, ok := v.ObjectID(); ok {
+			ev.ID = id
+		}
 	}
 	return ev
 }

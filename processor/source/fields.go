@@ -2,8 +2,8 @@ package source
 
 import (
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/bson/bsontype"
-	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Fields is a set of the statement fields whose updates matter to
@@ -44,7 +44,8 @@ func fieldBit(name []byte) Fields {
 // statementFields returns which fields that matter the scanned update or
 // replace event changed: every one for a replace; for an update, those
 // its updateDescription names in updatedFields (keys) or removedFields
-// (values), as whole top-level fields.
+// (values), as whole top-level fields. A malformed updateDescription
+// counts as far as it can be read.
 func (p *parts) statementFields() Fields {
 	switch string(p.op) {
 	case "replace":
@@ -54,38 +55,25 @@ func (p *parts) statementFields() Fields {
 		return 0
 	}
 	var f Fields
-	forEach(document(field(p.upd, "updatedFields")), func(k []byte, _ bsoncore.Value) {
-		f |= fieldBit(k)
-	})
-	removed := field(p.upd, "removedFields")
-	if removed.Type == bsontype.Array {
-		forEach(removed.Data, func(_ []byte, v bsoncore.Value) {
-			f |= fieldBit(str(v))
-		})
+	if v, err := rawbson.Lookup(p.upd, "updatedFields"); err == nil {
+		if doc, ok := v.Document(); ok {
+			it := rawbson.Elements(doc)
+			for k, _, ok := it.Next(); ok; k, _, ok = it.Next() {
+				f |= fieldBit(k)
+			}
+		}
+	}
+	if v, err := rawbson.Lookup(p.upd, "removedFields"); err == nil {
+		if arr, ok := v.Array(); ok {
+			it := rawbson.Elements(arr)
+			for _, e, ok := it.Next(); ok; _, e, ok = it.Next() {
+				if name, ok := e.StringOK(); ok {
+					f |= fieldBit(name)
+				}
+			}
+		}
 	}
 	return f
-}
-
-// forEach calls fn with each element of the BSON document (or array) doc;
-// a malformed document ends the iteration early.
-func forEach(doc []byte, fn func(key []byte, v bsoncore.Value)) {
-	n, _, ok := bsoncore.ReadLength(doc)
-	if !ok || n < 5 || int(n) > len(doc) {
-		return
-	}
-	rest := doc[4 : n-1]
-	for len(rest) > 0 {
-		elem, next, ok := bsoncore.ReadElement(rest)
-		if !ok {
-			return
-		}
-		v, err := elem.ValueErr()
-		if err != nil {
-			return
-		}
-		fn(elem.KeyBytes(), v)
-		rest = next
-	}
 }
 
 // statementUpdateFilter is the $or, on a change event, that lets through

@@ -88,7 +88,8 @@ func (k Kind) String() string {
 // Fields). Dropping or renaming journeys, renaming a collection
 // to journeys, and dropping the database are KindJourneysReset. invalidate
 // is KindInvalidate. Everything else, including events of other databases
-// and malformed events, is KindIgnore.
+// and events whose top level is malformed (see package rawbson's policy),
+// is KindIgnore.
 func Classify(ev bson.Raw, db, statements, journeys string) Kind {
 	p := scan(ev)
 	return p.classify(db, statements, journeys)
@@ -96,13 +97,16 @@ func Classify(ev bson.Raw, db, statements, journeys string) Kind {
 
 // classify implements Classify on the scanned parts of an event.
 func (p *parts) classify(db, statements, journeys string) Kind {
+	if p.malformed {
+		return KindIgnore
+	}
 	if string(p.op) == "invalidate" {
 		return KindInvalidate
 	}
-	if string(str(field(p.ns, "db"))) != db {
+	if string(field(p.ns, "db")) != db {
 		return KindIgnore
 	}
-	coll := str(field(p.ns, "coll"))
+	coll := field(p.ns, "coll")
 	isJourneys := string(coll) == journeys
 	hasDoc := p.full.Type == bsontype.EmbeddedDocument
 	switch string(p.op) {
@@ -131,7 +135,7 @@ func (p *parts) classify(db, statements, journeys string) Kind {
 			return KindJourneysReset
 		}
 	case "rename":
-		intoJourneys := string(str(field(p.to, "db"))) == db && string(str(field(p.to, "coll"))) == journeys
+		intoJourneys := string(field(p.to, "db")) == db && string(field(p.to, "coll")) == journeys
 		if isJourneys || intoJourneys {
 			return KindJourneysReset
 		}
