@@ -108,6 +108,9 @@ type live struct {
 	// skip holds the statements a recalculation already applied that the
 	// stream may still deliver (see Pipeline.recalculate); nil when none.
 	skip map[primitive.ObjectID]struct{}
+	// rskip holds those an owner recompute applied (see
+	// recompute_skip.go); nil when none.
+	rskip map[primitive.ObjectID]struct{}
 
 	// Candidate bookkeeping for the statement being processed.
 	epoch   uint64
@@ -313,6 +316,11 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	}
 	if l.skip != nil && !e.sc.recomputing {
 		if _, ok := l.skip[h.ID]; ok {
+			return nil
+		}
+	}
+	if l.rskip != nil && !e.sc.recomputing {
+		if _, ok := l.rskip[h.ID]; ok {
 			return nil
 		}
 	}

@@ -49,7 +49,7 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 	}
 	if prev, ok := e.journeys[c.ID]; ok {
 		// The skip set belongs to the progress, not the definition.
-		l.skip = prev.skip
+		l.skip, l.rskip = prev.skip, prev.rskip
 		if prev.c.Organisation != c.Organisation {
 			e.reindex(prev.c.Organisation)
 		}

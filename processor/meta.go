@@ -75,6 +75,9 @@ type journeyMeta struct {
 	// after SkipUntil it can no longer deliver any of them.
 	Skip      []primitive.ObjectID `bson:"skip,omitempty"`
 	SkipUntil int64                `bson:"skipUntil"`
+	// RecomputeSkip lists statements owner recomputes applied that the
+	// stream may still deliver (see recompute_skip.go).
+	RecomputeSkip []skipEntry `bson:"recomputeSkip,omitempty"`
 }
 
 func (m *journeyMeta) encode() ([]byte, error) {

@@ -82,6 +82,8 @@ type Pipeline struct {
 	// (0 when none), so that expiring skip sets costs one comparison per
 	// statement.
 	skipUntil int64
+	// rskipUntil is the same for the owner recomputes' skip entries.
+	rskipUntil int64
 	// floorStored is the largest stored time (Unix ms) in the statements
 	// collection when the stream was opened: every statement the stream
 	// delivers was inserted after it (see recalculate).
@@ -226,7 +228,7 @@ func (p *Pipeline) reset() {
 	clear(p.metas)
 	p.recomputes.clear()
 	p.cp = checkpoint{}
-	p.skipUntil, p.quietBefore = 0, 0
+	p.skipUntil, p.quietBefore, p.rskipUntil = 0, 0, 0
 }
 
 func (p *Pipeline) run(ctx context.Context) error {
@@ -312,6 +314,7 @@ func (p *Pipeline) load() (fresh bool, err error) {
 		p.engine.SetJourney(c, m.QuietBefore)
 		p.engine.SetSkip(c.ID, m.skipSet())
 		p.noteSkipUntil(m.SkipUntil)
+		p.restoreRecomputeSkips(c.ID, m)
 		return nil
 	})
 	if err != nil {
@@ -406,6 +409,9 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 		}
 		if p.skipUntil != 0 && s > p.skipUntil {
 			p.expireSkips(s)
+		}
+		if p.rskipUntil != 0 && s > p.rskipUntil {
+			p.expireRecomputeSkips(s)
 		}
 	case source.KindJourneyUpsert:
 		if err := p.journeyChanged(ctx, ev.Doc, int64(ev.ClusterTime.T)*1000); err != nil {

@@ -48,6 +48,7 @@ func (p *Pipeline) journeyChanged(ctx context.Context, doc bson.Raw, at int64) e
 	if old != nil {
 		m.Request, m.QuietBefore = old.Request, old.QuietBefore
 		m.Skip, m.SkipUntil = old.Skip, old.SkipUntil
+		m.RecomputeSkip = old.RecomputeSkip
 	}
 	requested := !req.IsZero() && req != m.Request
 	if requested {
@@ -90,6 +91,7 @@ func (p *Pipeline) journeyChanged(ctx context.Context, doc bson.Raw, at int64) e
 	}
 	p.engine.SetJourney(c, m.QuietBefore)
 	p.engine.SetSkip(c.ID, m.skipSet())
+	p.restoreRecomputeSkips(c.ID, m)
 	return p.putMeta(c.ID, m)
 }
 

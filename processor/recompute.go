@@ -38,9 +38,9 @@ import (
 //     batch the reset comes after the owner's earlier writes, and its
 //     rebuilt records after the reset, so later writes win.
 //   - Statements the recompute reads that the stream has yet to deliver
-//     (inserted after the update's position) would count twice: as for a
-//     recalculation, those stored from the skew cutoff on join the
-//     journey's skip set (see Pipeline.recalculate).
+//     (inserted after the update's position) would count twice: those
+//     stored from the skew cutoff on join the journey's recompute skip set
+//     (recompute_skip.go).
 //   - Fired outcomes are never recalled; fired markers outlive the reset,
 //     so an attempt number that fired never fires again, and an attempt
 //     that completes with a new number fires.
@@ -204,8 +204,7 @@ func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t
 	}
 	margin := p.cfg.SkewMargin.Milliseconds()
 	cutoff := max(p.cp.LastStored, p.floorStored) - margin
-	skip := make([][]primitive.ObjectID, len(js))
-	var scanMax int64
+	skip := make([][]skipEntry, len(js))
 	err = p.cfg.Scanner.Scan(ctx, q, func(doc bson.Raw) error {
 		key, ok := journey.AppendOwnerKey(nil, doc, t.by)
 		if !ok || !slices.Equal(key, t.owner) {
@@ -217,8 +216,7 @@ func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t
 				return err
 			}
 			if s := res.Header.Stored; res.Matched && s >= cutoff {
-				skip[i] = append(skip[i], res.Header.ID)
-				scanMax = max(scanMax, s)
+				skip[i] = append(skip[i], skipEntry{ID: res.Header.ID, Stored: s})
 			}
 		}
 		return nil
@@ -228,7 +226,7 @@ func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t
 	}
 	for i, l := range js {
 		if len(skip[i]) > 0 {
-			if err := p.addSkips(l, skip[i], scanMax+margin); err != nil {
+			if err := p.addRecomputeSkips(l, skip[i]); err != nil {
 				return err
 			}
 		}
@@ -236,20 +234,3 @@ func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t
 	return nil
 }
 
-// addSkips adds statements to journey l's skip set (kept until the stream
-// delivers a statement stored after until), in its stored meta too.
-func (p *Pipeline) addSkips(l *live, ids []primitive.ObjectID, until int64) error {
-	m := p.metas[l.c.ID]
-	if m == nil {
-		return nil
-	}
-	for _, id := range ids {
-		if _, ok := l.skip[id]; !ok {
-			m.Skip = append(m.Skip, id)
-		}
-	}
-	m.SkipUntil = max(m.SkipUntil, until)
-	p.noteSkipUntil(m.SkipUntil)
-	p.engine.SetSkip(l.c.ID, m.skipSet())
-	return p.putMeta(l.c.ID, m)
-}

@@ -339,11 +339,13 @@ func TestAffectedOwners(t *testing.T) {
 	}
 }
 
-// TestRecomputeSkipsStatementsNotYetDelivered: while the daemon is down,
-// LL assigns a persona to a statement and then inserts another statement
-// of that persona. On restart the update comes first: its recompute reads
-// both statements; the stream then delivers the insert, which must not
-// count a second time (it joined the journey's skip set).
+// TestRecomputeSkipsStatementsNotYetDelivered: LL assigns a persona to a
+// statement and then inserts another statement of that persona; the
+// update's recompute runs (at its commit) before the stream delivers the
+// insert, so it reads both statements. Delivered afterwards, the insert
+// must not count a second time: it joined the journey's recompute skip
+// set. The events are handed to the stopped pipeline one commit at a time,
+// which fixes that order.
 func TestRecomputeSkipsStatementsNotYetDelivered(t *testing.T) {
 	f := newPipelineFixture(t)
 	jid := oid(153)
@@ -359,19 +361,54 @@ func TestRecomputeSkipsStatementsNotYetDelivered(t *testing.T) {
 
 	persona := oid(21)
 	f.assignPersona(bson.D{{Key: "_id", Value: llStmtID(1)}}, persona, oid(31), "Ann")
-	f.insertDocs(withPerson(llStatement(2, "mailto:ann@example.com", verbAttempted), persona))
-	f.start()
-	owner := journey.PersonaKey(persona)
-	f.settle("both applied", func() bool {
-		return f.p.engine.Stats().Processed.Load() == 1 && f.p.engine.Pending() == 0 && f.p.Stats().OwnerRecomputes.Load() == 1
-	})
-	f.stop()
-	rec, _ := f.record(jid, owner)
+	s2 := withPerson(llStatement(2, "mailto:ann@example.com", verbAttempted), persona)
+	f.insertDocs(s2)
+	ctx := context.Background()
+	updated, err := f.db.Collection("statements").FindOne(ctx, bson.D{{Key: "_id", Value: llStmtID(1)}}).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inserted, _ := bson.Marshal(s2)
+	p := f.p
+	for _, ev := range []source.Event{
+		{Kind: source.KindStatementUpdate, Changed: source.FieldPerson, Doc: updated, ID: llStmtID(1)},
+		{Kind: source.KindStatementInsert, Doc: inserted, ID: llStmtID(2)},
+	} {
+		if err := p.apply(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, _ := f.record(jid, journey.PersonaKey(persona))
 	if c := counts(rec); len(c) != 1 || c[0] != 2 {
 		t.Errorf("counts %v, want [2]: each statement once", c)
 	}
 	if refs := rec.Attempt.Waypoints[0].Refs; len(refs) != 2 || refs[0].Statement != llStmtID(1) || refs[1].Statement != llStmtID(2) {
 		t.Errorf("refs %v, want statements 1 and 2", refs)
+	}
+	if m := p.metas[jid]; len(m.RecomputeSkip) == 0 {
+		t.Fatal("no recompute skip entries kept")
+	}
+	// A statement stored more than SkewMargin (1 minute) later: the
+	// entries can no longer be delivered, and go.
+	later, _ := bson.Marshal(llStatement(100, "mailto:bob@example.com", verbAttempted))
+	if err := p.apply(ctx, source.Event{Kind: source.KindStatementInsert, Doc: later}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.metas[jid]; len(m.RecomputeSkip) != 0 || p.engine.journeys[jid].rskip != nil {
+		t.Errorf("recompute skip entries %v after the stream moved past them", m.RecomputeSkip)
+	}
+	v, _, err := f.store.JourneyMeta(jid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := decodeMeta(v); err != nil || len(m.RecomputeSkip) != 0 {
+		t.Errorf("stored meta keeps %v (%v)", m.RecomputeSkip, err)
 	}
 }
 
