@@ -233,4 +233,3 @@ func (p *Pipeline) recomputeOwner(ctx context.Context, org primitive.ObjectID, t
 	}
 	return nil
 }
-
