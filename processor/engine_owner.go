@@ -15,7 +15,7 @@ import (
 // statement updates (see Pipeline.statementUpdated).
 
 // eligibleJourneys returns, in id order, the live active journeys the
-// stored statement with header h is eligible for (SPEC §4: organisation
+// stored statement with header h is eligible for (docs/design.md §4: organisation
 // and sources; whether it is voided is for the caller).
 func (e *Engine) eligibleJourneys(h *Header) []*live {
 	var out []*live

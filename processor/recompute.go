@@ -13,7 +13,7 @@ import (
 	"github.com/journeys/journeys/processor/source"
 )
 
-// Learning Locker changes statements after inserting them (SPEC §2, §4): a
+// Learning Locker changes statements after inserting them (docs/design.md §2, §4): a
 // worker sets person and personaIdentifier on a statement inserted without
 // them, or moves every statement of an identifier to another persona (a
 // merge); a voiding statement sets voided on its target. Each such update

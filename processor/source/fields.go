@@ -7,7 +7,7 @@ import (
 )
 
 // Fields is a set of the statement fields whose updates matter to
-// journeysd (SPEC §2, §4).
+// journeysd (docs/design.md §2, §4).
 type Fields uint8
 
 const (

@@ -42,7 +42,7 @@ const (
 	// KindStatementUpdate is an update or replace of a stored statement
 	// that may change whom it counts for or whether it counts: Learning
 	// Locker setting person and personaIdentifier (a persona assigned,
-	// created or merged) or voided (SPEC §2, §4). Event.Doc is the
+	// created or merged) or voided (docs/design.md §2, §4). Event.Doc is the
 	// statement after the change (nil when it was deleted before the
 	// server looked it up); Event.Changed says which of those fields
 	// changed.
