@@ -131,11 +131,37 @@ func (f *pipelineFixture) deliveries() int {
 	return n
 }
 
-// processed waits until the pipeline has handed n statements to the engine
-// and committed them.
+// settle waits until cond, which reads only durable state or atomic
+// counters (the pipeline runs meanwhile), holds.
 func (f *pipelineFixture) settle(what string, cond func() bool) {
 	f.t.Helper()
 	waitUntil(f.t, what, cond)
+}
+
+// journeyCommitted reports whether the pipeline has committed journey j's
+// state.
+func (f *pipelineFixture) journeyCommitted(j primitive.ObjectID) bool {
+	f.t.Helper()
+	_, ok, err := f.store.JourneyMeta(j)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ok
+}
+
+// committedThrough reports whether the committed checkpoint covers the
+// statements stored up to stored (Unix ms).
+func (f *pipelineFixture) committedThrough(stored int64) bool {
+	f.t.Helper()
+	v, ok, err := f.store.Checkpoint()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if !ok {
+		return false
+	}
+	cp, err := decodeCheckpoint(v)
+	return err == nil && cp.LastStored >= stored
 }
 
 func counts(rec progress.Record) []uint32 {
@@ -158,13 +184,13 @@ func TestPersonaAssignedByUpdate(t *testing.T) {
 		jid := oid(150)
 		f.insertJourney(llJourney(jid, journey.TrackByPersona))
 		f.start()
-		waitUntil(t, "journey loaded", func() bool { _, ok := f.p.engine.Journey(jid); return ok })
+		f.settle("journey loaded", func() bool { return f.journeyCommitted(jid) })
 		f.insertDocs(
 			llStatement(1, "mailto:ann@example.com", verbAttempted),
 			llStatement(2, "mailto:ann@example.com", verbAttempted),
 			llStatement(3, "mailto:ann@example.com", verbCompleted),
 		)
-		f.settle("inserts applied", func() bool { return f.p.engine.Stats().Processed.Load() == 3 && f.p.engine.Pending() == 0 })
+		f.settle("inserts applied", func() bool { return f.committedThrough(llBase + 3000) })
 		persona, ident := oid(21), oid(31)
 		owner := journey.PersonaKey(persona)
 		if _, ok := f.record(jid, owner); ok {
@@ -211,7 +237,7 @@ func TestPersonaMerge(t *testing.T) {
 	jid := oid(151)
 	f.insertJourney(llJourney(jid, journey.TrackByPersona))
 	f.start()
-	waitUntil(t, "journey loaded", func() bool { _, ok := f.p.engine.Journey(jid); return ok })
+	f.settle("journey loaded", func() bool { return f.journeyCommitted(jid) })
 	a, b := oid(21), oid(22)
 	identX, identY := oid(31), oid(32)
 	f.insertDocs(
@@ -255,7 +281,7 @@ func TestVoidedByUpdate(t *testing.T) {
 		jid := oid(152)
 		f.insertJourney(llJourney(jid, by))
 		f.start()
-		waitUntil(t, "journey loaded", func() bool { _, ok := f.p.engine.Journey(jid); return ok })
+		f.settle("journey loaded", func() bool { return f.journeyCommitted(jid) })
 		persona := oid(21)
 		var docs []bson.D
 		for i, verb := range []string{verbAttempted, verbAttempted, verbCompleted} {
@@ -354,9 +380,9 @@ func TestRecomputeSkipsStatementsNotYetDelivered(t *testing.T) {
 	j.Waypoints[0].Count = 3 // a statement counted twice would show
 	f.insertJourney(j)
 	f.start()
-	waitUntil(t, "journey loaded", func() bool { _, ok := f.p.engine.Journey(jid); return ok })
+	f.settle("journey loaded", func() bool { return f.journeyCommitted(jid) })
 	f.insertDocs(llStatement(1, "mailto:ann@example.com", verbAttempted))
-	f.settle("insert applied", func() bool { return f.p.engine.Stats().Processed.Load() == 1 && f.p.engine.Pending() == 0 })
+	f.settle("insert applied", func() bool { return f.committedThrough(llBase + 1000) })
 	f.stop()
 
 	persona := oid(21)
@@ -423,11 +449,11 @@ func TestRecomputesCoalesced(t *testing.T) {
 	j.Waypoints[0].Count = 25
 	f.insertJourney(j)
 	f.start()
-	waitUntil(t, "journey loaded", func() bool { _, ok := f.p.engine.Journey(jid); return ok })
+	f.settle("journey loaded", func() bool { return f.journeyCommitted(jid) })
 	for i := 1; i <= 20; i++ {
 		f.insertDocs(llStatement(i, "mailto:ann@example.com", verbAttempted))
 	}
-	f.settle("inserts applied", func() bool { return f.p.engine.Stats().Processed.Load() == 20 && f.p.engine.Pending() == 0 })
+	f.settle("inserts applied", func() bool { return f.committedThrough(llBase + 20000) })
 	f.stop()
 
 	persona := oid(21)
