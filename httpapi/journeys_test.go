@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -290,11 +291,24 @@ func TestRecalculate(t *testing.T) {
 	j := h.create(credA, journeyBody("recalc", false))
 	h.advance(time.Second)
 	var status struct {
-		InProgress bool `json:"inProgress"`
+		InProgress bool       `json:"inProgress"`
+		StartedAt  *time.Time `json:"startedAt"`
+		FinishedAt *time.Time `json:"finishedAt"`
+	}
+	// A previous run finished: the answer is the new run's status.
+	if _, err := h.db.Collection("journeys").UpdateOne(context.Background(), bson.M{"_id": mustOID(j.ID)},
+		bson.M{"$set": bson.M{"recalculateStatus": bson.M{"inProgress": false, "startedAt": time.Unix(1, 0), "finishedAt": time.Unix(2, 0)}}}); err != nil {
+		t.Fatal(err)
 	}
 	r := h.expect(http.StatusAccepted, http.MethodPost, "/api/v2/journey/"+j.ID+"/recalculate?notify=true", credA, "", &status)
 	if !status.InProgress || r.header.Get("Location") != "/api/v2/journey/"+j.ID {
 		t.Errorf("status %+v, location %q", status, r.header.Get("Location"))
+	}
+	if status.FinishedAt != nil || status.StartedAt == nil || status.StartedAt.Before(time.Unix(3, 0)) {
+		t.Errorf("the 202 carries the previous run's times: %+v", status)
+	}
+	if st := h.storedJourney(j.ID)["recalculateStatus"].(bson.M); st["finishedAt"] != nil || st["inProgress"] != true {
+		t.Errorf("stored status %v, want the new run's", st)
 	}
 	stored := h.storedJourney(j.ID)
 	req, _ := stored["recalculateRequest"].(bson.M)

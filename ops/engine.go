@@ -18,6 +18,7 @@ const (
 type engineCollector struct {
 	stats                                            *processor.Stats
 	processed, skipped, matched, completions, queued *prometheus.Desc
+	deferred                                         *prometheus.Desc
 }
 
 func newEngineCollector(s *processor.Stats) *engineCollector {
@@ -35,6 +36,8 @@ func newEngineCollector(s *processor.Stats) *engineCollector {
 			"Journey attempts completed, recalculations included.", nil, nil),
 		queued: prometheus.NewDesc("journeys_callback_queued_total",
 			"Callback deliveries queued by completed attempts (one per active callback outcome), before delivery.", nil, nil),
+		deferred: prometheus.NewDesc("journeys_statements_deferred_total",
+			"(Statement, journey) pairs held back, durably, for a journey that is recalculating: applied after its scan.", nil, nil),
 	}
 }
 
@@ -45,6 +48,7 @@ func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.matched
 	ch <- c.completions
 	ch <- c.queued
+	ch <- c.deferred
 }
 
 // Collect implements prometheus.Collector.
@@ -57,6 +61,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, c.matched, s.Matched.Load())
 	counter(ch, c.completions, s.Completions.Load())
 	counter(ch, c.queued, s.Deliveries.Load())
+	counter(ch, c.deferred, s.Deferred.Load())
 }
 
 // counter sends a counter sample of desc.

@@ -71,7 +71,7 @@ func TestMetricsExportSources(t *testing.T) {
 	var es processor.Stats
 	// Distinct values, so that two swapped fields cannot pass.
 	for i, c := range []interface{ Store(uint64) }{
-		&es.Processed, &es.Malformed, &es.Voided, &es.Untracked, &es.Matched, &es.Completions, &es.Deliveries,
+		&es.Processed, &es.Malformed, &es.Voided, &es.Untracked, &es.Matched, &es.Completions, &es.Deliveries, &es.Deferred,
 	} {
 		c.Store(uint64(100 + i))
 	}
@@ -80,6 +80,9 @@ func TestMetricsExportSources(t *testing.T) {
 	ps.LastCommit.Store(now.Add(-1500 * time.Millisecond).UnixMilli())
 	ps.Recalculations.Store(3)
 	ps.RecalcRemaining.Store(1234)
+	ps.RecalcRunning.Store(2)
+	ps.ScanPasses.Store(4)
+	ps.Scanned.Store(5000)
 	ps.HistoryLost.Store(2)
 	ps.OwnerRecomputes.Store(4)
 	stream := source.Stats{Events: 200, Ignored: 201, Failures: 202, Reconnects: 203, HistoryLost: 204, Invalidates: 205, Lookups: 206, Fragments: 207}
@@ -113,10 +116,14 @@ func TestMetricsExportSources(t *testing.T) {
 		"journeys_statements_matched_total":                     104,
 		"journeys_completions_total":                            105,
 		"journeys_callback_queued_total":                        106,
+		"journeys_statements_deferred_total":                    107,
 		"journeys_stream_lag_seconds":                           42,
 		"journeys_checkpoint_age_seconds":                       1.5,
 		"journeys_recalculation_remaining_statements":           1234,
 		"journeys_recalculations_total":                         3,
+		"journeys_recalculations_running":                       2,
+		"journeys_recalculation_scan_passes_total":              4,
+		"journeys_recalculation_scanned_statements_total":       5000,
 		"journeys_stream_history_lost_total":                    2,
 		"journeys_owner_recomputes_total":                       4,
 		"journeys_stream_ready":                                 0,

@@ -14,7 +14,9 @@ type pipelineCollector struct {
 	stats *processor.PipelineStats
 	now   func() time.Time
 
-	lag, ckptAge, remaining, recalcs, lost, ownerRecomputes *prometheus.Desc
+	lag, ckptAge, remaining, recalcs, lost *prometheus.Desc
+	running, passes, scanned               *prometheus.Desc
+	ownerRecomputes                        *prometheus.Desc
 }
 
 func newPipelineCollector(s *processor.PipelineStats, now func() time.Time) *pipelineCollector {
@@ -26,7 +28,13 @@ func newPipelineCollector(s *processor.PipelineStats, now func() time.Time) *pip
 		ckptAge: prometheus.NewDesc("journeys_checkpoint_age_seconds",
 			"Time since the pipeline last committed its progress and stream checkpoint. Also grows while the LRS is idle; absent until the first commit.", nil, nil),
 		remaining: prometheus.NewDesc("journeys_recalculation_remaining_statements",
-			"Statements left to scan in the running recalculation; 0 when none runs.", nil, nil),
+			"Statements left to scan in the running recalculations (updated every second); 0 when none runs.", nil, nil),
+		running: prometheus.NewDesc("journeys_recalculations_running",
+			"Journeys recalculating beside the live stream (scanning or handing over).", nil, nil),
+		passes: prometheus.NewDesc("journeys_recalculation_scan_passes_total",
+			"Recalculation scan passes started; one serves every recalculation of an organisation pending when it starts.", nil, nil),
+		scanned: prometheus.NewDesc("journeys_recalculation_scanned_statements_total",
+			"Statements read by recalculation scans; its rate is the scan rate.", nil, nil),
 		recalcs: prometheus.NewDesc("journeys_recalculations_total",
 			"Journey recalculations started (one per journey recalculated).", nil, nil),
 		lost: prometheus.NewDesc("journeys_stream_history_lost_total",
@@ -43,6 +51,9 @@ func (c *pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.remaining
 	ch <- c.recalcs
 	ch <- c.lost
+	ch <- c.running
+	ch <- c.passes
+	ch <- c.scanned
 	ch <- c.ownerRecomputes
 }
 
@@ -61,6 +72,9 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, c.remaining, float64(max(s.RecalcRemaining.Load(), 0)))
 	counter(ch, c.recalcs, s.Recalculations.Load())
 	counter(ch, c.lost, s.HistoryLost.Load())
+	gauge(ch, c.running, float64(max(s.RecalcRunning.Load(), 0)))
+	counter(ch, c.passes, s.ScanPasses.Load())
+	counter(ch, c.scanned, s.Scanned.Load())
 	counter(ch, c.ownerRecomputes, s.OwnerRecomputes.Load())
 }
 

@@ -38,7 +38,7 @@ func (e *Engine) completed(en *entry) error {
 	if fired {
 		return nil
 	}
-	ds, err := newDeliveries(l.c, en.owner, &en.rec, time.Now())
+	ds, err := newDeliveries(l.c, l.status, en.owner, &en.rec, time.Now())
 	if err != nil {
 		e.log.Error("cannot build callback", "journey", l.c.ID.Hex(), "err", err)
 		return nil

@@ -64,17 +64,21 @@ func OwnerIdent(by journey.TrackBy, owner []byte, display string) (map[string]an
 }
 
 // newDeliveries builds the deliveries of a completed attempt, one per active
-// callback outcome.
-func newDeliveries(c *journey.Compiled, owner []byte, rec *progress.Record, now time.Time) ([]outbox.Delivery, error) {
+// callback outcome. status is the journey's current recalculateStatus: the
+// body carries it rather than whatever the document held when it was
+// compiled.
+func newDeliveries(c *journey.Compiled, status journey.RecalculateStatus, owner []byte, rec *progress.Record, now time.Time) ([]outbox.Delivery, error) {
 	ident, err := OwnerIdent(c.TrackBy, owner, rec.Display)
 	if err != nil {
 		return nil, fmt.Errorf("owner identity: %w", err)
 	}
 	a := &rec.Attempt
 	av := renderAttempt(c, a)
+	doc := *c.Doc
+	doc.RecalculateStatus = status
 	body := callbackBody{
 		Owner:       ProgressOwner{TrackBy: c.TrackBy, Ident: ident},
-		Journey:     c.Doc,
+		Journey:     &doc,
 		CompletedAt: FormatTime(a.CompletedAt),
 		Attempt: callbackAttempt{
 			Waypoints:   av.Waypoints,

@@ -67,8 +67,12 @@ type scratch struct {
 	live *live
 	// matched is set when the statement matched some waypoint.
 	matched bool
+	// rebuilding is set while a recalculation applies the statement
+	// (ScanStatement, StatementFor): a recalculating journey then takes
+	// it instead of holding it back.
+	rebuilding bool
 	// recomputing is set while an owner recompute applies statements: the
-	// skip sets do not apply to it (see Pipeline.recomputeOwner).
+	// recompute skip set does not apply to it (see Pipeline.recomputeOwner).
 	recomputing bool
 
 	// Candidate collection: epoch tells this statement's candidate marks
@@ -105,11 +109,16 @@ type live struct {
 	// quietBefore suppresses callbacks for completions by statements stored
 	// (Unix ms) before it: those a recalculation finds in history.
 	quietBefore int64
-	// skip holds the statements a recalculation already applied that the
-	// stream may still deliver (see Pipeline.recalculate); nil when none.
-	skip map[primitive.ObjectID]struct{}
-	// rskip holds those an owner recompute applied (see
-	// recompute_skip.go); nil when none.
+	// deferred is set while the journey recalculates: the live statements
+	// that match it are appended to its pending log (seq nextSeq on) in
+	// the pending batch instead of being applied (see recalc.go).
+	deferred bool
+	nextSeq  uint64
+	// status is the journey's current recalculateStatus, for callback
+	// bodies (SetStatus).
+	status journey.RecalculateStatus
+	// rskip holds the statements an owner recompute applied that the
+	// stream may still deliver (see recompute_skip.go); nil when none.
 	rskip map[primitive.ObjectID]struct{}
 
 	// Candidate bookkeeping for the statement being processed.
@@ -146,6 +155,9 @@ type Stats struct {
 	Completions atomic.Uint64
 	// Deliveries counts callback deliveries queued.
 	Deliveries atomic.Uint64
+	// Deferred counts live statements held back in a recalculating
+	// journey's pending log.
+	Deferred atomic.Uint64
 }
 
 // Options configure an Engine.
@@ -219,9 +231,11 @@ func (e *Engine) Statement(doc bson.Raw) (Result, error) {
 }
 
 // StatementFor applies one stored statement to one journey only, as a
-// recalculation does while it rebuilds that journey from history, and
-// returns what it did. Malformed and voided statements are skipped (not
-// counted: the stream counts each statement once).
+// recalculation does when it hands over to live processing (the journey's
+// held-back live statements), and returns what it did: Matched reports
+// whether it matched some waypoint of the journey. Malformed and voided
+// statements are skipped (not counted: the stream counts each statement
+// once).
 func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) (Result, error) {
 	e.pending++
 	sc := &e.sc
@@ -239,8 +253,47 @@ func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) (Result, erro
 	sc.epoch++
 	sc.ownerOK = [2]int8{}
 	l.epoch, l.mask, l.checked, l.matched = sc.epoch, ^uint64(0), 0, 0
+	sc.rebuilding = true
 	err := e.applyJourney(l, doc)
+	sc.rebuilding = false
 	return e.result(SkipNone), err
+}
+
+// ScanStatement applies one stored statement, read by a recalculation's
+// scan, to the journeys of its organisation for which want reports true,
+// found through the candidate index as live statements are. onMatch is
+// called with each of those journeys that the statement matched (whether
+// or not it counted). Malformed and voided statements are skipped.
+func (e *Engine) ScanStatement(doc bson.Raw, want func(primitive.ObjectID) bool, onMatch func(primitive.ObjectID)) error {
+	e.pending++
+	sc := &e.sc
+	if !readHeader(doc, &sc.hdr) || sc.hdr.Voided {
+		return nil
+	}
+	if len(e.stale) > 0 {
+		e.refreshIndexes()
+	}
+	oi := e.orgs[sc.hdr.Organisation]
+	if oi == nil {
+		return nil
+	}
+	e.collect(oi, doc)
+	sc.rebuilding = true
+	defer func() { sc.rebuilding = false }()
+	for _, j := range sc.touched {
+		l := oi.journeys[j]
+		if !want(l.c.ID) {
+			continue
+		}
+		sc.matched = false
+		if err := e.applyJourney(l, doc); err != nil {
+			return err
+		}
+		if sc.matched {
+			onMatch(l.c.ID)
+		}
+	}
+	return nil
 }
 
 // result returns the Result of the statement just applied.
@@ -314,10 +367,8 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	} else if len(c.Sources) > 0 {
 		return nil
 	}
-	if l.skip != nil && !e.sc.recomputing {
-		if _, ok := l.skip[h.ID]; ok {
-			return nil
-		}
+	if l.deferred && !e.sc.rebuilding {
+		return e.deferLive(l, doc)
 	}
 	if l.rskip != nil && !e.sc.recomputing {
 		if _, ok := l.rskip[h.ID]; ok {
@@ -364,6 +415,26 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	}
 	if eff.Completed {
 		return e.completed(en)
+	}
+	return nil
+}
+
+// deferLive appends the current live statement to recalculating journey
+// l's pending log, when it matches a waypoint (one that matches none has no
+// effect whenever it is applied) and has an owner.
+func (e *Engine) deferLive(l *live, doc bson.Raw) error {
+	e.sc.doc, e.sc.live = doc, l
+	for w := range l.c.Waypoints {
+		if e.matchWaypoint(w) {
+			if _, ok := e.owner(l.c.TrackBy, doc); !ok {
+				e.stats.Untracked.Add(1)
+				return nil
+			}
+			e.pendingBatch().PutPending(l.c.ID, l.nextSeq, doc)
+			l.nextSeq++
+			e.stats.Deferred.Add(1)
+			return nil
+		}
 	}
 	return nil
 }

@@ -48,8 +48,10 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 		l.required = append(l.required, w.Matcher.Required())
 	}
 	if prev, ok := e.journeys[c.ID]; ok {
-		// The skip set belongs to the progress, not the definition.
-		l.skip, l.rskip = prev.skip, prev.rskip
+		// A running recalculation and the recompute skip set belong to the
+		// progress, not the definition.
+		l.deferred, l.nextSeq, l.status = prev.deferred, prev.nextSeq, prev.status
+		l.rskip = prev.rskip
 		if prev.c.Organisation != c.Organisation {
 			e.reindex(prev.c.Organisation)
 		}
@@ -61,15 +63,28 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 			en.l = l
 		}
 	}
+	if _, ok := e.journeys[c.ID]; !ok {
+		l.status = c.Doc.RecalculateStatus
+		l.status.InProgress = false
+	}
 	e.journeys[c.ID] = l
 	e.reindex(c.Organisation)
 }
 
-// SetSkip makes the engine ignore, for journey id, the statements in skip
-// (by _id); nil clears it.
-func (e *Engine) SetSkip(id primitive.ObjectID, skip map[primitive.ObjectID]struct{}) {
+// SetStatus records journey id's current recalculateStatus, which callback
+// bodies carry.
+func (e *Engine) SetStatus(id primitive.ObjectID, s journey.RecalculateStatus) {
 	if l, ok := e.journeys[id]; ok {
-		l.skip = skip
+		l.status = s
+	}
+}
+
+// SetDeferred marks journey id recalculating (its live statements are
+// appended to its pending log from sequence number next on) or, with
+// deferred false, live again.
+func (e *Engine) SetDeferred(id primitive.ObjectID, deferred bool, next uint64) {
+	if l, ok := e.journeys[id]; ok {
+		l.deferred, l.nextSeq = deferred, next
 	}
 }
 

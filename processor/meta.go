@@ -48,7 +48,8 @@ func decodeCheckpoint(b []byte) (checkpoint, error) {
 }
 
 // journeyMeta is what the pipeline keeps per journey in the state store,
-// committed with the checkpoint: the definition in force at the checkpoint,
+// committed with the checkpoint (a running recalculation keeps its own
+// records: see recalc.go): the definition in force at the checkpoint,
 // so that a restart evaluates the statements after the checkpoint against
 // the journeys as they were then, and the stream re-applies later changes
 // at their positions.
@@ -59,25 +60,19 @@ type journeyMeta struct {
 	Version string `bson:"version"`
 	// Request is the last recalculation request handled.
 	Request primitive.ObjectID `bson:"request"`
-	// Recalculating is set while a recalculation rebuilds progress in
-	// commits that do not advance the checkpoint. A restart that finds it
-	// keeps the journey out of live processing until the stream redelivers
-	// the event that started the recalculation, which then starts over.
-	Recalculating bool `bson:"recalculating"`
 	// Suspended is set while the journey document does not compile; the
 	// engine does not track it and its next valid version recalculates.
 	Suspended bool `bson:"suspended"`
 	// QuietBefore suppresses callbacks for completions by statements stored
 	// before it (Unix ms).
 	QuietBefore int64 `bson:"quietBefore"`
-	// Skip lists statements a recalculation applied that the stream may
-	// still deliver; once the stream delivers a statement stored (Unix ms)
-	// after SkipUntil it can no longer deliver any of them.
-	Skip      []primitive.ObjectID `bson:"skip,omitempty"`
-	SkipUntil int64                `bson:"skipUntil"`
 	// RecomputeSkip lists statements owner recomputes applied that the
 	// stream may still deliver (see recompute_skip.go).
 	RecomputeSkip []skipEntry `bson:"recomputeSkip,omitempty"`
+	// DeferredRecomputes are the owner recomputes statement updates asked
+	// for while the journey recalculated, run when it hands over (see
+	// recompute.go).
+	DeferredRecomputes []deferredRecompute `bson:"deferredRecomputes,omitempty"`
 }
 
 func (m *journeyMeta) encode() ([]byte, error) {
@@ -94,15 +89,4 @@ func decodeMeta(b []byte) (*journeyMeta, error) {
 		return nil, fmt.Errorf("decode journey meta: %w", err)
 	}
 	return &m, nil
-}
-
-func (m *journeyMeta) skipSet() map[primitive.ObjectID]struct{} {
-	if len(m.Skip) == 0 {
-		return nil
-	}
-	s := make(map[primitive.ObjectID]struct{}, len(m.Skip))
-	for _, id := range m.Skip {
-		s[id] = struct{}{}
-	}
-	return s
 }

@@ -37,6 +37,18 @@ type PipelineConfig struct {
 	// ServerSideFilter sends the change stream's $match to the server; only
 	// for a real MongoDB (lungo refuses pipelines).
 	ServerSideFilter bool
+	// ScanRate, when positive, bounds the statements per second a
+	// recalculation scan reads, to spare the LRS (and, in tests, to make a
+	// scan last).
+	ScanRate int
+	// HandoverChunk bounds the held-back live statements a recalculation
+	// applies per commit when it hands over to live processing (default
+	// 1000).
+	HandoverChunk int
+	// NoPushdown makes recalculation scans read every statement of the
+	// organisation instead of asking only for those that can match (for
+	// comparisons; see pushdown).
+	NoPushdown bool
 	// FullDocument and SplitLargeEvents are the change stream's options
 	// for what the MongoDB deployment supports (see source.Config).
 	FullDocument     options.FullDocument
@@ -45,9 +57,10 @@ type PipelineConfig struct {
 	// Commits also happen whenever the stream has nothing more buffered,
 	// so latency stays low when traffic is light (group commit).
 	BatchSize int
-	// SkewMargin bounds the clock skew between the LRS's writers and
-	// MongoDB's cluster time, used to hand a recalculation over to live
-	// processing (default 2 minutes).
+	// SkewMargin bounds the clock skew between the LRS's writers (how much
+	// earlier than the latest stored time a statement the stream has not
+	// delivered yet can be stored), used to hand a recalculation over to
+	// live processing (default 2 minutes).
 	SkewMargin time.Duration
 	// OnDurable receives the deliveries of each commit once it is durable.
 	OnDurable func([]outbox.Delivery)
@@ -60,7 +73,8 @@ type PipelineConfig struct {
 // Pipeline tails the LRS change stream and applies it to the engine: the
 // daemon's main job. Statement inserts advance progress; changes to journey
 // documents take effect at their position in the stream, recalculating a
-// journey's progress from history when its definition changed.
+// journey's progress from history, beside the stream, when its definition
+// changed (see recalc.go).
 //
 // Everything a run of events changes is committed in one batch with the
 // resume token of its last event, so a restart resumes exactly after the
@@ -69,6 +83,7 @@ type Pipeline struct {
 	cfg    PipelineConfig
 	log    *slog.Logger
 	engine *Engine
+	status *statusWriter
 	src    Stream
 	// live holds src, for readers on other goroutines (readiness, metrics).
 	live  atomic.Pointer[Stream]
@@ -78,19 +93,22 @@ type Pipeline struct {
 	// since the last commit (see recompute.go).
 	recomputes recomputeQueue
 
-	// skipUntil is the earliest SkipUntil of the journeys with a skip set
-	// (0 when none), so that expiring skip sets costs one comparison per
-	// statement.
-	skipUntil int64
-	// rskipUntil is the same for the owner recomputes' skip entries.
+	// rskipUntil is the earliest time (Unix ms) a stored statement
+	// delivered expires some owner recompute's skip entries (0 when none),
+	// so that expiring them costs one comparison per statement.
 	rskipUntil int64
 	// floorStored is the largest stored time (Unix ms) in the statements
 	// collection when the stream was opened: every statement the stream
-	// delivers was inserted after it (see recalculate).
+	// delivers was inserted after it (see recalc.go).
 	floorStored int64
-	// quietBefore, when not 0, replaces the recalculation start time as
-	// the point before which completions do not notify (recalculateAll).
-	quietBefore int64
+
+	// jobs are the running recalculations; pass is the running scan pass
+	// (nil when none), retryPass when a failed one may start again.
+	jobs      map[primitive.ObjectID]*recalcJob
+	pass      *scanPass
+	retryPass time.Time
+	// turn is the time the current turn of follow began (see clock).
+	turn time.Time
 
 	running atomic.Bool
 	stats   PipelineStats
@@ -104,10 +122,16 @@ type PipelineStats struct {
 	// event; LastCommit the wall time (Unix ms) of the last commit.
 	LastEventTime atomic.Int64
 	LastCommit    atomic.Int64
-	// Recalculations counts recalculations started; RecalcRemaining is the
-	// number of statements left in the running one.
+	// Recalculations counts recalculations started; RecalcRunning is the
+	// number running; RecalcRemaining the statements their scans have left.
 	Recalculations  atomic.Uint64
+	RecalcRunning   atomic.Int64
 	RecalcRemaining atomic.Int64
+	// ScanPasses counts recalculation scan passes started (one serves
+	// every recalculation of an organisation pending when it starts);
+	// Scanned counts the statements they read.
+	ScanPasses atomic.Uint64
+	Scanned    atomic.Uint64
 	// OwnerRecomputes counts owners whose progress a statement update
 	// (Learning Locker's persona assignment, merge or voiding) rebuilt.
 	OwnerRecomputes atomic.Uint64
@@ -132,6 +156,9 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
 	}
+	if cfg.HandoverChunk <= 0 {
+		cfg.HandoverChunk = 1000
+	}
 	if cfg.SkewMargin <= 0 {
 		cfg.SkewMargin = 2 * time.Minute
 	}
@@ -146,7 +173,9 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 		cfg:    cfg,
 		log:    log,
 		engine: NewEngine(cfg.Store, Options{Logger: log, OnDurable: cfg.OnDurable}),
+		status: newStatusWriter(cfg.JourneyStore, log),
 		metas:  map[primitive.ObjectID]*journeyMeta{},
+		jobs:   map[primitive.ObjectID]*recalcJob{},
 	}, nil
 }
 
@@ -221,6 +250,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // reset drops everything held in memory, so that run starts over from what
 // the state store holds.
 func (p *Pipeline) reset() {
+	p.endPass()
+	clear(p.jobs)
+	p.noteJobs()
 	if err := p.engine.Discard(); err != nil {
 		p.log.Warn("discard pending work", "err", err)
 	}
@@ -228,7 +260,7 @@ func (p *Pipeline) reset() {
 	clear(p.metas)
 	p.recomputes.clear()
 	p.cp = checkpoint{}
-	p.skipUntil, p.quietBefore, p.rskipUntil = 0, 0, 0
+	p.rskipUntil = 0
 }
 
 func (p *Pipeline) run(ctx context.Context) error {
@@ -237,11 +269,17 @@ func (p *Pipeline) run(ctx context.Context) error {
 		return err
 	}
 	defer func() {
+		p.endPass()
 		if p.src != nil {
 			p.src.Close(context.WithoutCancel(ctx))
 			p.setSource(nil)
 		}
 	}()
+	stopStatus := p.status.start(ctx)
+	defer stopStatus()
+	if !fresh {
+		p.settleStatuses(ctx)
+	}
 	if err := p.open(ctx, fresh); err != nil {
 		return err
 	}
@@ -249,25 +287,8 @@ func (p *Pipeline) run(ctx context.Context) error {
 	defer p.running.Store(false)
 
 	for {
-		ev, err := p.src.Next(ctx)
-		if err == nil {
-			err = p.apply(ctx, ev)
-		}
-		// Drain what is already buffered, then commit: under load batches
-		// grow to BatchSize; when idle every event commits at once.
-		for err == nil && p.engine.Pending() < p.cfg.BatchSize {
-			var ok bool
-			ev, ok, err = p.src.TryNext(ctx)
-			if err != nil || !ok {
-				break
-			}
-			err = p.apply(ctx, ev)
-		}
+		err := p.follow(ctx)
 		switch {
-		case err == nil:
-			if err := p.commit(ctx); err != nil {
-				return err
-			}
 		case ctx.Err() != nil:
 			// Graceful stop: keep everything applied so far.
 			return p.commit(context.WithoutCancel(ctx))
@@ -277,6 +298,114 @@ func (p *Pipeline) run(ctx context.Context) error {
 			}
 		default:
 			return err
+		}
+	}
+}
+
+// streamItem is one result of the stream's Next.
+type streamItem struct {
+	ev  source.Event
+	err error
+}
+
+// follow applies the stream and the recalculations' scan chunks until an
+// error. The stream is read by a goroutine of its own, so that the loop can
+// wait for either; every turn commits what it applied with its checkpoint.
+func (p *Pipeline) follow(ctx context.Context) error {
+	pctx, cancel := context.WithCancel(ctx)
+	events := make(chan streamItem, p.cfg.BatchSize)
+	pumped := make(chan struct{})
+	go func(src Stream) {
+		defer close(pumped)
+		for {
+			ev, err := src.Next(pctx)
+			select {
+			case events <- streamItem{ev, err}:
+			case <-pctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}(p.src)
+	defer func() { cancel(); <-pumped }()
+
+	tick := time.NewTicker(statusEvery)
+	defer tick.Stop()
+	apply := func(it streamItem) error {
+		if it.err != nil {
+			return it.err
+		}
+		return p.apply(ctx, it.ev)
+	}
+	defer func() { p.turn = time.Time{} }()
+	for {
+		p.turn = p.cfg.Now().Truncate(time.Millisecond)
+		// Right after a commit: start scan passes, hand over finished
+		// scans (see recalcStep).
+		busy, err := p.recalcStep(ctx)
+		if err != nil {
+			return err
+		}
+		var chunks <-chan scanChunk
+		if p.pass != nil {
+			chunks = p.pass.chunks
+		}
+		var idle <-chan time.Time
+		if !busy {
+			idle = tick.C
+		}
+		if busy && p.engine.Pending() == 0 {
+			select {
+			case it := <-events:
+				err = apply(it)
+			case c := <-chunks:
+				err = p.applyChunk(c)
+			case <-ctx.Done():
+				err = ctx.Err()
+			default:
+			}
+		} else if p.engine.Pending() == 0 {
+			// Live events first: a scan chunk waits for them, not the
+			// other way round.
+			select {
+			case it := <-events:
+				err = apply(it)
+			default:
+				select {
+				case it := <-events:
+					err = apply(it)
+				case c := <-chunks:
+					err = p.applyChunk(c)
+				case <-idle:
+					p.reportRecalculations()
+				case <-ctx.Done():
+					err = ctx.Err()
+				}
+			}
+		}
+		// Drain what is already buffered, then commit: under load batches
+		// grow to BatchSize; when idle every event commits at once.
+	drain:
+		for err == nil && p.engine.Pending() < p.cfg.BatchSize {
+			select {
+			case it := <-events:
+				err = apply(it)
+			default:
+				break drain
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.commit(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-tick.C:
+			p.reportRecalculations()
+		default:
 		}
 	}
 }
@@ -301,9 +430,7 @@ func (p *Pipeline) load() (fresh bool, err error) {
 			return nil
 		}
 		p.metas[id] = m
-		if m.Recalculating || m.Suspended {
-			// Suspended until the stream redelivers the change that
-			// started the recalculation (see journeyMeta.Recalculating).
+		if m.Suspended {
 			return nil
 		}
 		c, err := compileDoc(m.Doc)
@@ -312,9 +439,10 @@ func (p *Pipeline) load() (fresh bool, err error) {
 			return nil
 		}
 		p.engine.SetJourney(c, m.QuietBefore)
-		p.engine.SetSkip(c.ID, m.skipSet())
-		p.noteSkipUntil(m.SkipUntil)
 		p.restoreRecomputeSkips(c.ID, m)
+		if err := p.loadRecalculation(c); err != nil {
+			return err
+		}
 		return nil
 	})
 	if err != nil {
@@ -344,7 +472,7 @@ func (p *Pipeline) open(ctx context.Context, fresh bool) error {
 	}
 	if fresh {
 		p.log.Info("no checkpoint: recalculating every active journey")
-		if err := p.recalculateAll(ctx, p.cfg.Now().UnixMilli()); err != nil {
+		if err := p.reloadJourneys(ctx, p.cfg.Now().UnixMilli()); err != nil {
 			return err
 		}
 		// Everything stored so far was seen quietly: a later loss of
@@ -388,7 +516,7 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 	if err := p.noteFloor(ctx); err != nil {
 		return err
 	}
-	if err := p.recalculateAll(ctx, p.cp.LastStored+1); err != nil {
+	if err := p.reloadJourneys(ctx, p.cp.LastStored+1); err != nil {
 		return err
 	}
 	p.cp.LastStored = max(p.cp.LastStored, p.floorStored)
@@ -403,18 +531,14 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 		if err != nil {
 			return err
 		}
-		s := res.Header.Stored
-		if s > p.cp.LastStored {
+		if s := res.Header.Stored; s > p.cp.LastStored {
 			p.cp.LastStored = s
 		}
-		if p.skipUntil != 0 && s > p.skipUntil {
-			p.expireSkips(s)
-		}
-		if p.rskipUntil != 0 && s > p.rskipUntil {
-			p.expireRecomputeSkips(s)
+		if p.rskipUntil != 0 && res.Header.Stored > p.rskipUntil {
+			p.expireRecomputeSkips(res.Header.Stored)
 		}
 	case source.KindJourneyUpsert:
-		if err := p.journeyChanged(ctx, ev.Doc, int64(ev.ClusterTime.T)*1000); err != nil {
+		if err := p.journeyChanged(ev.Doc, int64(ev.ClusterTime.T)*1000, 0); err != nil {
 			return err
 		}
 	case source.KindStatementUpdate:
@@ -424,7 +548,7 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 	case source.KindJourneyDelete:
 		p.journeyDeleted(ev.ID)
 	case source.KindJourneysReset:
-		if err := p.reloadJourneys(ctx, false); err != nil {
+		if err := p.reloadJourneys(ctx, 0); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package processor
 import (
 	"bytes"
 	"context"
+	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -15,84 +16,94 @@ import (
 // checkpoint.
 
 func (p *Pipeline) journeyDeleted(id primitive.ObjectID) {
-	p.engine.RemoveJourney(id) // progress, attempts and the stored meta
+	p.dropRecalculation(id)
+	p.engine.RemoveJourney(id) // progress, attempts, recalculation and the stored meta
 	delete(p.metas, id)
 	p.log.Info("journey deleted", "journey", id.Hex())
 }
 
-// journeyChanged handles an inserted, updated or replaced journey document.
-// at is when the change was made (Unix ms, from the event's cluster time),
-// or 0 when it was not seen in the stream (a fresh start, a lost history).
-func (p *Pipeline) journeyChanged(ctx context.Context, doc bson.Raw, at int64) error {
+// journeyChanged handles an inserted, updated or replaced journey document:
+// it asks decide what the change requires and executes that. at is when the
+// change was made (Unix ms, from the event's cluster time), or 0 when it
+// was not seen in the stream; rebuild, when not 0, recalculates every
+// active journey (see recalcRequest.Rebuild).
+func (p *Pipeline) journeyChanged(doc bson.Raw, at, rebuild int64) error {
 	id, _ := doc.Lookup("_id").ObjectIDOK()
+	old := p.metas[id]
+	if old != nil && !old.Suspended && rebuild == 0 && !changedForEngine(old.Doc, doc) {
+		// Only what the daemon itself rewrites changed (the status of a
+		// recalculation, updatedAt), which decide maps to actDocOnly
+		// whatever else holds: spare decoding and compiling the document
+		// (1,000 journeys recalculating write their status every second).
+		m := *old
+		m.Doc = append(bson.Raw(nil), doc...)
+		return p.putMeta(id, &m)
+	}
 	j, err := journey.DecodeBSON(doc)
 	var c *journey.Compiled
 	if err == nil {
 		c, err = journey.Compile(j)
 	}
-	if err != nil {
+	var known *storedJourney
+	if old != nil {
+		_, recalculating := p.jobs[id]
+		known = &storedJourney{Version: old.Version, Suspended: old.Suspended, Recalculating: recalculating, Request: old.Request}
+	}
+	ch := journeyChange{Compiles: err == nil, At: at}
+	if c != nil {
+		ch.Active, ch.Version = c.Active, c.Version
+		ch.ShapeChanged = old == nil || shapeChanged(old.Doc, j)
+		ch.EngineChanged = old == nil || changedForEngine(old.Doc, doc)
+	}
+	reqID, notify := recalculateRequest(doc)
+	a := decide(known, ch, recalcRequest{ID: reqID, Notify: notify, Rebuild: rebuild, Now: p.cfg.Now().UnixMilli()})
+
+	m := &journeyMeta{Doc: append(bson.Raw(nil), doc...), Request: a.Request}
+	if c != nil {
+		m.Version = c.Version
+	}
+	if old != nil {
+		m.QuietBefore = old.QuietBefore
+		m.RecomputeSkip, m.DeferredRecomputes = old.RecomputeSkip, old.DeferredRecomputes
+	}
+	switch a.Kind {
+	case actSuspend:
 		// Written by a writer that bypassed validation: the journey cannot
 		// run until it is fixed. Its progress is kept; the fixed version
-		// recalculates (the empty version below differs from any digest).
+		// recalculates.
 		p.log.Error("journey does not compile: not tracking it", "journey", id.Hex(), "err", err)
+		p.dropRecalculation(id)
 		p.engine.Suspend(id)
-		m := &journeyMeta{Doc: append(bson.Raw(nil), doc...), Suspended: true}
-		if old := p.metas[id]; old != nil {
-			m.Request = old.Request
-		}
-		return p.putMeta(id, m)
-	}
-	req, notify := recalculateRequest(doc)
-	old := p.metas[j.ID]
-	m := &journeyMeta{Doc: append(bson.Raw(nil), doc...), Version: c.Version}
-	if old != nil {
-		m.Request, m.QuietBefore = old.Request, old.QuietBefore
-		m.Skip, m.SkipUntil = old.Skip, old.SkipUntil
-		m.RecomputeSkip = old.RecomputeSkip
-	}
-	requested := !req.IsZero() && req != m.Request
-	if requested {
-		m.Request = req
-	}
-	switch {
-	case !c.Active:
-		if requested {
+		m.Suspended = true
+		m.Version = ""
+	case actDeactivate:
+		p.dropRecalculation(id)
+		if a.ReportInactive {
 			now := p.cfg.Now()
-			p.writeStatus(ctx, c.ID, journey.RecalculateStatus{FinishedAt: &now, Error: "the journey is inactive: nothing to recalculate"})
+			p.publishStatus(id, journey.RecalculateStatus{FinishedAt: &now, Error: "the journey is inactive: nothing to recalculate"})
 		}
-		if old != nil && (old.Recalculating || old.Version != c.Version && shapeChanged(old.Doc, j)) {
-			// Progress half rebuilt, or built for other waypoints (it
-			// would be shown against the new ones): drop it; reactivation
-			// rebuilds it.
-			p.engine.ResetJourney(c.ID)
+		if a.ResetProgress {
+			p.engine.ResetJourney(id)
 		}
-	case old != nil && old.Recalculating && old.Version == c.Version && !requested:
-		// The stream redelivered the change whose recalculation a crash
-		// interrupted: start it over with the same notification point.
-		return p.recalculate(ctx, c, m)
-	case old == nil || old.Suspended || old.Recalculating || old.Version != c.Version || requested:
-		m.QuietBefore = at
-		if at == 0 {
-			m.QuietBefore = p.cfg.Now().UnixMilli()
+		p.engine.SetJourney(c, m.QuietBefore)
+	case actRecalculate:
+		// The recalculation reads the statements anew: the recompute skip
+		// entries are moot (see recompute_skip.go).
+		m.RecomputeSkip = nil
+		p.restoreRecomputeSkips(id, m)
+		return p.startRecalculation(c, m, a.QuietBefore)
+	case actMetadata:
+		p.engine.SetJourney(c, m.QuietBefore)
+		if j := p.jobs[id]; j != nil {
+			j.c = c
 		}
-		if p.quietBefore != 0 {
-			m.QuietBefore = p.quietBefore
-		}
-		if requested && notify {
-			m.QuietBefore = 0
-		}
-		return p.recalculate(ctx, c, m)
-	case old.QuietBefore == m.QuietBefore && old.Version == c.Version && !changedForEngine(old.Doc, doc):
+	case actDocOnly:
 		// Only what the daemon itself rewrites changed (the status a
-		// recalculation writes, updatedAt): keep the live journey, its
-		// index and its skip set.
-		p.metas[c.ID].Doc = m.Doc
-		return p.putMeta(c.ID, p.metas[c.ID])
+		// recalculation writes, updatedAt): keep the live journey and its
+		// index.
 	}
-	p.engine.SetJourney(c, m.QuietBefore)
-	p.engine.SetSkip(c.ID, m.skipSet())
-	p.restoreRecomputeSkips(c.ID, m)
-	return p.putMeta(c.ID, m)
+	p.restoreRecomputeSkips(id, m)
+	return p.putMeta(id, m)
 }
 
 // shapeChanged reports whether j's waypoints differ from those of the
@@ -161,28 +172,31 @@ func compileDoc(doc bson.Raw) (*journey.Compiled, error) {
 	return journey.Compile(j)
 }
 
-func (p *Pipeline) noteSkipUntil(t int64) {
-	if t != 0 && (p.skipUntil == 0 || t < p.skipUntil) {
-		p.skipUntil = t
+// reloadJourneys brings the engine's journeys in line with the journeys
+// collection as it is now: when the collection was replaced wholesale
+// (dropped, renamed), or, with rebuild not 0, to recalculate every active
+// one (see recalcRequest.Rebuild).
+func (p *Pipeline) reloadJourneys(ctx context.Context, rebuild int64) error {
+	var docs []bson.Raw
+	err := p.cfg.JourneyStore.Journeys(ctx, primitive.NilObjectID, func(doc bson.Raw) error {
+		docs = append(docs, doc)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list journeys: %w", err)
 	}
-}
-
-// expireSkips drops the skip sets that the stream has moved past: it just
-// delivered a statement stored at stored.
-func (p *Pipeline) expireSkips(stored int64) {
-	p.skipUntil = 0
-	for id, m := range p.metas {
-		if m.SkipUntil == 0 {
-			continue
+	seen := map[primitive.ObjectID]bool{}
+	for _, doc := range docs {
+		id, _ := doc.Lookup("_id").ObjectIDOK()
+		seen[id] = true
+		if err := p.journeyChanged(doc, 0, rebuild); err != nil {
+			return err
 		}
-		if stored > m.SkipUntil {
-			m.Skip, m.SkipUntil = nil, 0
-			p.engine.SetSkip(id, nil)
-			if err := p.putMeta(id, m); err != nil {
-				p.log.Error("cannot store journey state", "journey", id.Hex(), "err", err)
-			}
-			continue
-		}
-		p.noteSkipUntil(m.SkipUntil)
 	}
+	for id := range p.metas {
+		if !seen[id] {
+			p.journeyDeleted(id)
+		}
+	}
+	return nil
 }

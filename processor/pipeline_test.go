@@ -24,6 +24,8 @@ type pipelineFixture struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	err    error
+	// scanRate, when set, limits recalculation scans (PipelineConfig).
+	scanRate int
 }
 
 func newPipelineFixture(t *testing.T) *pipelineFixture {
@@ -43,7 +45,7 @@ func newPipelineFixture(t *testing.T) *pipelineFixture {
 
 func (f *pipelineFixture) start() {
 	f.t.Helper()
-	p, err := NewPipeline(PipelineConfig{Store: f.store, DB: f.db, SkewMargin: time.Minute})
+	p, err := NewPipeline(PipelineConfig{Store: f.store, DB: f.db, SkewMargin: time.Minute, ScanRate: f.scanRate})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -190,7 +192,7 @@ func TestPipelineRecalculation(t *testing.T) {
 	}
 	<-done
 	waitUntil(t, "statements processed", func() bool { return f.p.Engine().Stats().Processed.Load() >= uint64(len(later)) })
-	time.Sleep(50 * time.Millisecond)
+	f.waitRecalculations(activeCount(js) + 1)
 	f.stop()
 	checkAgainstModel(t, f.store, js, append(stmts, later...))
 }

@@ -1,8 +1,11 @@
 package processor
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -12,184 +15,585 @@ import (
 	"github.com/journeys/journeys/processor/lrs"
 )
 
-// recalcCommitEvery bounds the statements a recalculation applies per
-// (checkpoint-less) commit, and so the memory it holds.
-const recalcCommitEvery = 1000
+// A recalculation rebuilds a journey's progress from every stored eligible
+// statement, beside the live stream, never instead of it (docs/design.md §7). It is
+// the DBLog / incremental-snapshot scheme, kept crash-safe by committing
+// everything in the pipeline's batches:
+//
+//   - Start. At the position of the change that asks for it, the journey's
+//     progress is reset and a recalculation state is stored (state
+//     kindRecalc) with the scan's bound B = the largest stored time the
+//     stream has delivered (or, just after it was opened, the largest one
+//     stored). Every statement the stream delivered so far is stored no
+//     later than B, so the scan — which reads (stored, _id) up to B —
+//     covers them.
+//   - Live statements. From then on the live statements that match the
+//     journey are not applied to it but appended, in stream order, to its
+//     pending log (state kindPending) in the same batch as the checkpoint:
+//     durable, never held in memory only. Every other journey keeps being
+//     applied as before, and checkpoints keep being committed.
+//   - Scan. A goroutine reads the statements through the lrs.Scanner in
+//     (stored, _id) order, in chunks; the pipeline applies each chunk to the
+//     scanning journeys between runs of live events, and commits the scan
+//     position with the effects (so a restart resumes where it stopped).
+//     Recalculations pending together share one scan pass (coalescing); a
+//     journey that changes again mid-pass leaves the pass and restarts in
+//     the next one, the others carry on.
+//   - Skip set. A statement stored shortly before B may be delivered by the
+//     stream after the change (LRS writers' clocks skew by at most
+//     SkewMargin) and be read by the scan too: the scan records the ones it
+//     applied that are stored from B − SkewMargin on (kindSkip), and the
+//     hand-over skips them. It is bounded by the statements of that window.
+//   - Hand-over. After its scan, the journey's pending log is applied in
+//     order, in chunks, each with its deletion; once it is drained the
+//     journey is live again in the same batch. Statements stored during the
+//     recalculation are thus applied in stream order (docs/design.md §7).
+//
+// The result equals a replay of all eligible statements, none lost or
+// counted twice, across a kill at any point: every step's effects and its
+// position travel in one batch.
 
-// recalculate rebuilds journey c's progress from every stored eligible
-// statement, in (stored, _id) order, then hands over to live processing.
-//
-// It runs in the pipeline's goroutine at the position of the change that
-// asked for it, so the stream waits: every later event applies to the
-// rebuilt progress. The scan reads the collection as it is now, which may
-// include statements inserted after that position, which the stream will
-// still deliver. Those must not count twice. Every statement the stream
-// delivers from here on was inserted after the latest statement it has
-// delivered so far (or, just after the stream was opened, after the latest
-// stored one), and an LRS stamps stored at insertion, so such a statement
-// is stored no earlier than that point less SkewMargin (the tolerated clock
-// skew between the LRS's writers). The scan remembers the statements it
-// applied from that cutoff on, and the engine skips them when the stream
-// delivers them; once the stream delivers a statement stored more than
-// SkewMargin after the last remembered one, none can follow and the set is
-// dropped.
-//
-// The scan's intermediate commits do not advance the checkpoint, and the
-// journey is marked recalculating until the final state is committed with
-// the position's checkpoint; a crash in between replays the change and
-// starts the recalculation over (see journeyMeta.Recalculating).
-func (p *Pipeline) recalculate(ctx context.Context, c *journey.Compiled, m *journeyMeta) error {
+// scanChunkSize is how many statements the scan goroutine hands to the
+// pipeline at once; the pipeline applies one chunk between runs of live
+// events, which bounds the delay a scan adds to live statements.
+const scanChunkSize = 256
+
+// statusEvery is how often a running recalculation reports its status.
+const statusEvery = time.Second
+
+// recalcState is the durable state of a journey's running recalculation.
+type recalcState struct {
+	// Run identifies the run.
+	Run primitive.ObjectID `bson:"run"`
+	// After is the scan's position: statements up to it are applied.
+	AfterStored int64              `bson:"afterStored"`
+	AfterID     primitive.ObjectID `bson:"afterID"`
+	// Bound is the largest stored time (Unix ms) the scan reads.
+	Bound int64 `bson:"bound"`
+	// SkipFrom: matching scanned statements stored from it on enter the
+	// hand-over skip set.
+	SkipFrom int64 `bson:"skipFrom"`
+	// Handover is set once the scan is done; Handed is the last pending
+	// sequence number applied.
+	Handover bool   `bson:"handover"`
+	Handed   uint64 `bson:"handed"`
+	// Scanned and Total count statements for the status.
+	Scanned   int64 `bson:"scanned"`
+	Total     int64 `bson:"total"`
+	StartedAt int64 `bson:"startedAt"`
+	// Pass is the scan pass the journey joined, and PassBase its Scanned
+	// then: while the pass runs, the pass's own record (passState) holds
+	// the position, so that a chunk writes one record however many
+	// journeys share the pass.
+	Pass     primitive.ObjectID `bson:"pass"`
+	PassBase int64              `bson:"passBase"`
+}
+
+// passState is the durable state of the running scan pass.
+type passState struct {
+	Run         primitive.ObjectID `bson:"run"`
+	AfterStored int64              `bson:"afterStored"`
+	AfterID     primitive.ObjectID `bson:"afterID"`
+	// Read counts the statements the pass applied; Total is its count.
+	Read  int64 `bson:"read"`
+	Total int64 `bson:"total"`
+}
+
+// joinPass brings a member's state up to date with the pass's: its
+// position and counts, as of the pass's last chunk.
+func (s *recalcState) joinPass(ps passState) {
+	if ps.Run != s.Pass || s.Handover {
+		return
+	}
+	if a := (lrs.Position{Stored: ps.AfterStored, ID: ps.AfterID}); s.after().Less(a) {
+		s.AfterStored, s.AfterID = a.Stored, a.ID
+		s.Scanned = s.PassBase + ps.Read
+	}
+	if s.Total == 0 {
+		s.Total = ps.Total
+	}
+}
+
+func (s *recalcState) after() lrs.Position {
+	return lrs.Position{Stored: s.AfterStored, ID: s.AfterID}
+}
+
+// recalcJob is a running recalculation.
+type recalcJob struct {
+	id primitive.ObjectID
+	c  *journey.Compiled
+	st recalcState
+	// pass is the scan pass reading for it; nil while it waits for one
+	// or hands over.
+	pass *scanPass
+	// rate is the pass's scan rate (statements/s) at the last report.
+	rate float64
+}
+
+// scanPass is one scan of the statements shared by the recalculations of
+// one organisation that were pending when it started.
+type scanPass struct {
+	state   passState
+	org     primitive.ObjectID
+	members map[primitive.ObjectID]*recalcJob
+	chunks  chan scanChunk
+	cancel  context.CancelFunc
+	done    chan struct{}
+	started time.Time
+	read    int64
+	// sent counts the statements the scan goroutine handed over (its own).
+	sent int64
+}
+
+// scanChunk is what the scan goroutine hands over: statements with their
+// positions, the count of statements to read (first), or the end.
+type scanChunk struct {
+	buf   []byte
+	docs  []bson.Raw
+	pos   []lrs.Position
+	total int64
+	end   bool
+	err   error
+}
+
+// startRecalculation starts rebuilding c's progress; completions by
+// statements stored before quiet (Unix ms) do not notify.
+func (p *Pipeline) startRecalculation(c *journey.Compiled, m *journeyMeta, quiet int64) error {
+	p.dropRecalculation(c.ID)
 	p.stats.Recalculations.Add(1)
-	start := p.cfg.Now()
-	log := p.log.With("journey", c.ID.Hex())
-	log.Info("recalculating journey", "version", c.Version, "quietBefore", m.QuietBefore)
+	now := p.clock()
+	m.QuietBefore = quiet
+	p.engine.SetJourney(c, quiet)
+	p.engine.ResetJourney(c.ID) // progress and any previous run's records
+	p.engine.SetDeferred(c.ID, true, 1)
+	bound := max(p.cp.LastStored, p.floorStored)
+	j := &recalcJob{id: c.ID, c: c, st: recalcState{
+		Run: primitive.NewObjectID(), Bound: bound, SkipFrom: bound - p.cfg.SkewMargin.Milliseconds(),
+		StartedAt: now.UnixMilli(),
+	}}
+	p.jobs[c.ID] = j
+	p.noteJobs()
+	p.log.Info("recalculating journey", "journey", c.ID.Hex(), "version", c.Version, "quietBefore", quiet, "bound", bound)
+	p.reportStatus(j, now)
+	if err := p.putRecalc(j); err != nil {
+		return err
+	}
+	return p.putMeta(c.ID, m)
+}
 
-	// Commit what came before the event with its checkpoint, so that the
-	// intermediate commits below never carry a checkpoint past the event.
-	if err := p.commit(ctx); err != nil {
-		return err
+// dropRecalculation forgets journey id's running recalculation, if any (it
+// changed again, was deleted or deactivated); its stored records go with
+// the reset or deletion the caller makes. Other journeys of its scan pass
+// carry on.
+func (p *Pipeline) dropRecalculation(id primitive.ObjectID) {
+	j := p.jobs[id]
+	if j == nil {
+		return
 	}
-	m.Recalculating = true
-	m.Skip, m.SkipUntil = nil, 0
-	p.engine.SetJourney(c, m.QuietBefore)
-	p.engine.SetSkip(c.ID, nil) // a previous recalculation's set: the scan applies everything
-	p.engine.ResetJourney(c.ID)
-	if err := p.putMeta(c.ID, m); err != nil {
-		return err
+	delete(p.jobs, id)
+	p.noteJobs()
+	if ps := j.pass; ps != nil {
+		delete(ps.members, id)
+		if len(ps.members) == 0 {
+			p.endPass()
+		}
 	}
-	if err := p.engine.Commit(nil); err != nil {
-		return err
-	}
+	p.engine.SetDeferred(id, false, 0)
+	p.engine.pendingBatch().DeleteRecalc(id)
+}
 
-	margin := p.cfg.SkewMargin.Milliseconds()
-	cutoff := max(p.cp.LastStored, p.floorStored) - margin
-	var scanMax int64
-	q := lrs.ScanQuery{Organisation: c.Organisation, Sources: c.Sources}
+// loadRecalculation resumes journey c's recalculation from its stored
+// state, if one is running.
+func (p *Pipeline) loadRecalculation(c *journey.Compiled) error {
+	v, ok, err := p.cfg.Store.Recalc(c.ID)
+	if err != nil || !ok {
+		return err
+	}
+	j := &recalcJob{id: c.ID, c: c}
+	if err := bson.Unmarshal(v, &j.st); err != nil {
+		return fmt.Errorf("decode recalculation of journey %s: %w", c.ID.Hex(), err)
+	}
+	if pv, ok, err := p.cfg.Store.RecalcPass(); err != nil {
+		return err
+	} else if ok {
+		var ps passState
+		if err := bson.Unmarshal(pv, &ps); err != nil {
+			return fmt.Errorf("decode recalculation pass: %w", err)
+		}
+		j.st.joinPass(ps)
+	}
+	last, err := p.cfg.Store.LastPending(c.ID)
+	if err != nil {
+		return err
+	}
+	p.engine.SetDeferred(c.ID, true, last+1)
+	p.jobs[c.ID] = j
+	p.noteJobs()
+	p.log.Info("resuming recalculation", "journey", c.ID.Hex(), "scanned", j.st.Scanned, "handover", j.st.Handover)
+	return nil
+}
+
+func (p *Pipeline) putRecalc(j *recalcJob) error {
+	v, err := bson.Marshal(&j.st)
+	if err != nil {
+		return fmt.Errorf("encode recalculation: %w", err)
+	}
+	p.engine.pendingBatch().PutRecalc(j.id, v)
+	return nil
+}
+
+// recalcStep advances the recalculations between commits: it starts a scan
+// pass when recalculations wait for one, and hands over those whose scan is
+// done. It must run right after a commit (the hand-over reads the committed
+// pending log). It reports whether hand-over work remains.
+func (p *Pipeline) recalcStep(ctx context.Context) (busy bool, err error) {
+	if p.pass == nil && p.cfg.Now().After(p.retryPass) {
+		p.startPass(ctx)
+	}
+	ids := make([]primitive.ObjectID, 0, len(p.jobs))
+	for id, j := range p.jobs {
+		if j.st.Handover {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b primitive.ObjectID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		more, err := p.handOver(p.jobs[id])
+		if err != nil {
+			return false, err
+		}
+		busy = busy || more
+		if p.engine.Pending() >= p.cfg.BatchSize {
+			return true, nil
+		}
+	}
+	return busy, nil
+}
+
+var errChunkFull = errors.New("chunk full")
+
+// handOver applies the next chunk of j's committed pending log; when it is
+// drained, the journey goes live in the same batch.
+func (p *Pipeline) handOver(j *recalcJob) (more bool, err error) {
+	n, last := 0, j.st.Handed
+	err = p.cfg.Store.ScanPending(j.id, j.st.Handed, func(seq uint64, doc []byte) error {
+		if n == p.cfg.HandoverChunk {
+			return errChunkFull
+		}
+		n++
+		last = seq
+		id, ok := bson.Raw(doc).Lookup("_id").ObjectIDOK()
+		if ok {
+			skip, err := p.cfg.Store.Skipped(j.id, id)
+			if err != nil {
+				return err
+			}
+			if skip {
+				return nil
+			}
+		}
+		_, err := p.engine.StatementFor(j.id, doc)
+		return err
+	})
+	if err != nil && !errors.Is(err, errChunkFull) {
+		return false, fmt.Errorf("hand over recalculation of journey %s: %w", j.id.Hex(), err)
+	}
+	if n > 0 {
+		p.engine.pendingBatch().DeletePendingThrough(j.id, last)
+		j.st.Handed = last
+	}
+	if n == p.cfg.HandoverChunk {
+		return true, p.putRecalc(j)
+	}
+	// Drained: nothing newer is pending, since this runs right after a
+	// commit and before the next live event.
+	p.finishRecalculation(j)
+	return false, nil
+}
+
+func (p *Pipeline) finishRecalculation(j *recalcJob) {
+	delete(p.jobs, j.id)
+	p.noteJobs()
+	p.engine.SetDeferred(j.id, false, 0)
+	p.engine.pendingBatch().DeleteRecalc(j.id)
+	p.runDeferredRecomputes(j.id)
+	now := p.clock()
+	started := time.UnixMilli(j.st.StartedAt)
+	p.publishStatus(j.id, journey.RecalculateStatus{TotalCount: j.st.Scanned, StartedAt: &started, FinishedAt: &now})
+	p.log.Info("recalculated journey", "journey", j.id.Hex(), "statements", j.st.Scanned, "took", now.Sub(started).Round(time.Millisecond))
+}
+
+// startPass starts a scan pass for the scanning recalculations of one
+// organisation (the one of the longest waiting journey).
+func (p *Pipeline) startPass(ctx context.Context) {
+	var first *recalcJob
+	for _, j := range p.jobs {
+		if !j.st.Handover && (first == nil || j.st.StartedAt < first.st.StartedAt ||
+			j.st.StartedAt == first.st.StartedAt && bytes.Compare(j.id[:], first.id[:]) < 0) {
+			first = j
+		}
+	}
+	if first == nil {
+		return
+	}
+	org := first.c.Organisation
+	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), done: make(chan struct{}), started: p.cfg.Now()}
+	var members []*journey.Compiled
+	q := lrs.ScanQuery{Organisation: org}
+	after, bound, everySource := first.st.after(), int64(0), false
+	for _, j := range p.jobs {
+		if j.st.Handover || j.c.Organisation != org {
+			continue
+		}
+		ps.members[j.id] = j
+		j.pass = ps
+		j.st.Pass, j.st.PassBase = ps.state.Run, j.st.Scanned
+		if err := p.putRecalc(j); err != nil {
+			p.log.Error("cannot record a recalculation", "journey", j.id.Hex(), "err", err)
+		}
+		members = append(members, j.c)
+		if a := j.st.after(); a.Less(after) {
+			after = a
+		}
+		bound = max(bound, j.st.Bound)
+		if len(j.c.Sources) == 0 {
+			everySource = true
+		}
+		q.Sources = append(q.Sources, j.c.Sources...)
+	}
+	if everySource {
+		q.Sources = nil
+	}
+	q.After = after
+	ps.state.AfterStored, ps.state.AfterID = after.Stored, after.ID
+	if err := p.putPass(ps); err != nil {
+		p.log.Error("cannot record the scan pass", "err", err)
+	}
+	if !p.cfg.NoPushdown {
+		q.Filter = pushdown(members, bound)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	ps.cancel = cancel
+	p.stats.ScanPasses.Add(1)
+	p.pass = ps
+	p.log.Info("scan pass started", "organisation", org.Hex(), "journeys", len(ps.members), "afterStored", after.Stored, "bound", bound, "pushdown", q.Filter != nil)
+	go p.runPass(sctx, ps, q, bound)
+}
+
+// endPass stops the running pass and waits for its goroutine.
+func (p *Pipeline) endPass() {
+	ps := p.pass
+	if ps == nil {
+		return
+	}
+	p.pass = nil
+	ps.cancel()
+	<-ps.done
+	for _, j := range ps.members {
+		j.pass = nil
+	}
+}
+
+var errPastBound = errors.New("past the scan bound")
+
+// runPass reads the pass's statements and hands them to the pipeline in
+// chunks. It runs in its own goroutine and touches nothing but ps.chunks.
+func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, bound int64) {
+	defer close(ps.done)
+	send := func(c scanChunk) bool {
+		select {
+		case ps.chunks <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	total, err := p.cfg.Scanner.Count(ctx, q)
 	if err != nil {
-		return p.recalcFailed(ctx, c, fmt.Errorf("count statements: %w", err))
+		total = -1
 	}
-	status := journey.RecalculateStatus{InProgress: true, TotalCount: total, RemainingCount: total, StartedAt: &start}
-	p.writeStatus(ctx, c.ID, status)
-	p.stats.RecalcRemaining.Store(total)
-
-	var skip []primitive.ObjectID
-	lastStatus := p.cfg.Now()
-	var done int64
-	var applyErr error // a failure of the engine, not of the scan
-	err = p.cfg.Scanner.Scan(ctx, q, func(doc bson.Raw) error {
-		res, err := p.engine.StatementFor(c.ID, doc)
-		if err != nil {
-			applyErr = err
-			return err
+	if !send(scanChunk{total: total}) {
+		return
+	}
+	var cur scanChunk
+	read := func(doc bson.Raw) error {
+		var h Header
+		if !readHeader(doc, &h) {
+			return nil // placed nowhere; the engine would skip it
 		}
-		// Only statements that match a waypoint need skipping: one that
-		// matches none has no effect whenever it is applied. (Whether it
-		// counted is no guide: applied again later, against later
-		// progress, it might.)
-		if s := res.Header.Stored; s >= cutoff && res.Matched {
-			skip = append(skip, res.Header.ID)
-			scanMax = max(scanMax, s)
+		if h.Stored > bound {
+			return errPastBound
 		}
-		done++
-		if p.engine.Pending() >= recalcCommitEvery {
-			if err := p.engine.Commit(nil); err != nil {
-				applyErr = err
+		// One buffer per chunk rather than one allocation per statement.
+		if cap(cur.buf)-len(cur.buf) < len(doc) {
+			cur.buf = make([]byte, 0, max(scanChunkSize*len(doc), len(doc)))
+		}
+		n := len(cur.buf)
+		cur.buf = append(cur.buf, doc...)
+		cur.docs = append(cur.docs, bson.Raw(cur.buf[n:len(cur.buf):len(cur.buf)]))
+		cur.pos = append(cur.pos, lrs.Position{Stored: h.Stored, ID: h.ID})
+		q.After = lrs.Position{Stored: h.Stored, ID: h.ID}
+		if len(cur.docs) == scanChunkSize {
+			if !send(cur) {
+				return ctx.Err()
+			}
+			cur = scanChunk{}
+			if err := p.pace(ctx, ps); err != nil {
 				return err
 			}
 		}
-		if now := p.cfg.Now(); now.Sub(lastStatus) >= 500*time.Millisecond {
-			lastStatus = now
-			status.RemainingCount = max(total-done, 0)
-			p.stats.RecalcRemaining.Store(status.RemainingCount)
-			p.writeStatus(ctx, c.ID, status)
-		}
 		return nil
-	})
-	if applyErr != nil {
-		return applyErr
 	}
-	if err != nil {
-		return p.recalcFailed(ctx, c, fmt.Errorf("scan statements: %w", err))
+	err = p.cfg.Scanner.Scan(ctx, q, read)
+	if err != nil && !errors.Is(err, errPastBound) && ctx.Err() == nil && q.Filter != nil {
+		// The server refused the pushed filter (lungo lacks some
+		// operators, $regex among them): read everything from where the
+		// scan stopped, the matcher decides alone.
+		p.log.Warn("scan with pushdown failed: scanning without it", "err", err)
+		q.Filter = scanBounds(bound, nil)
+		err = p.cfg.Scanner.Scan(ctx, q, read)
 	}
+	if errors.Is(err, errPastBound) {
+		err = nil
+	}
+	if err == nil && len(cur.docs) > 0 && !send(cur) {
+		return
+	}
+	send(scanChunk{end: true, err: err})
+}
 
-	// The final state goes into the pending batch, to be committed with
-	// the checkpoint of the event that started the recalculation.
-	end := p.cfg.Now()
-	m.Recalculating = false
-	m.Skip = skip
-	if len(skip) > 0 {
-		m.SkipUntil = scanMax + margin
-		p.noteSkipUntil(m.SkipUntil)
+// pace sleeps as long as the pass is ahead of PipelineConfig.ScanRate.
+// It runs in the scan goroutine and reads only the pass's start.
+func (p *Pipeline) pace(ctx context.Context, ps *scanPass) error {
+	if p.cfg.ScanRate <= 0 {
+		return nil
 	}
-	p.engine.SetSkip(c.ID, m.skipSet())
-	if err := p.putMeta(c.ID, m); err != nil {
-		return err
+	ps.sent += scanChunkSize
+	due := ps.started.Add(time.Duration(float64(ps.sent) / float64(p.cfg.ScanRate) * float64(time.Second)))
+	if d := time.Until(due); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	status.InProgress, status.RemainingCount, status.TotalCount = false, 0, done
-	status.FinishedAt = &end
-	p.writeStatus(ctx, c.ID, status)
-	p.stats.RecalcRemaining.Store(0)
-	log.Info("recalculated journey", "statements", done, "took", end.Sub(start).Round(time.Millisecond))
 	return nil
 }
 
-// recalcFailed reports a recalculation that could not read the statements.
-// The journey stays marked recalculating (suspended) and the error is
-// returned: the pipeline starts over from its checkpoint, which replays the
-// change, and so the recalculation.
-func (p *Pipeline) recalcFailed(ctx context.Context, c *journey.Compiled, err error) error {
-	p.engine.Suspend(c.ID)
-	now := p.cfg.Now()
-	p.writeStatus(ctx, c.ID, journey.RecalculateStatus{InProgress: false, FinishedAt: &now, Error: err.Error()})
-	return fmt.Errorf("recalculate journey %s: %w", c.ID.Hex(), err)
-}
-
-// writeStatus records a recalculation's status on the journey document, for
-// the API. It is best effort: the status is informational, and the change
-// event it causes is recognised as not changing the journey's version.
-func (p *Pipeline) writeStatus(ctx context.Context, id primitive.ObjectID, s journey.RecalculateStatus) {
-	if err := p.cfg.JourneyStore.SetRecalculateStatus(ctx, id, s); err != nil {
-		p.log.Warn("cannot write recalculation status", "journey", id.Hex(), "err", err)
-	}
-}
-
-// recalculateAll rebuilds every active journey of the journeys collection
-// (a fresh start or a lost stream history). Completions by statements
-// stored before quietBefore do not notify.
-func (p *Pipeline) recalculateAll(ctx context.Context, quietBefore int64) error {
-	p.quietBefore = quietBefore
-	defer func() { p.quietBefore = 0 }()
-	return p.reloadJourneys(ctx, true)
-}
-
-// reloadJourneys brings the engine's journeys in line with the journeys
-// collection as it is now: when the collection was replaced wholesale
-// (dropped, renamed), or, with all set, to recalculate every active one.
-func (p *Pipeline) reloadJourneys(ctx context.Context, all bool) error {
-	var docs []bson.Raw
-	err := p.cfg.JourneyStore.Journeys(ctx, primitive.NilObjectID, func(doc bson.Raw) error {
-		docs = append(docs, doc)
+// applyChunk applies what the scan goroutine handed over.
+func (p *Pipeline) applyChunk(c scanChunk) error {
+	ps := p.pass
+	if ps == nil {
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("list journeys: %w", err)
 	}
-	seen := map[primitive.ObjectID]bool{}
-	for _, doc := range docs {
-		id, _ := doc.Lookup("_id").ObjectIDOK()
-		seen[id] = true
-		if m := p.metas[id]; m != nil && all {
-			m.Version = "" // differs from any digest: recalculate
+	if c.total > 0 {
+		ps.state.Total = c.total
+		for _, j := range ps.members {
+			if j.st.Total == 0 {
+				j.st.Total = c.total
+			}
 		}
-		if err := p.journeyChanged(ctx, doc, 0); err != nil {
+	}
+	var pos lrs.Position
+	want := func(id primitive.ObjectID) bool {
+		j := ps.members[id]
+		return j != nil && j.st.after().Less(pos) && pos.Stored <= j.st.Bound
+	}
+	onMatch := func(id primitive.ObjectID) {
+		if j := ps.members[id]; pos.Stored >= j.st.SkipFrom {
+			p.engine.pendingBatch().PutSkip(id, pos.ID)
+		}
+	}
+	for i, doc := range c.docs {
+		pos = c.pos[i]
+		if err := p.engine.ScanStatement(doc, want, onMatch); err != nil {
 			return err
 		}
 	}
-	for id := range p.metas {
-		if !seen[id] {
-			p.journeyDeleted(id)
+	if n := len(c.docs); n > 0 {
+		last := c.pos[n-1]
+		ps.read += int64(n)
+		ps.state.Read += int64(n)
+		ps.state.AfterStored, ps.state.AfterID = last.Stored, last.ID
+		p.stats.Scanned.Add(uint64(n))
+		for _, j := range ps.members {
+			if j.st.after().Less(last) {
+				j.st.AfterStored, j.st.AfterID = last.Stored, last.ID
+				j.st.Scanned += int64(n)
+			}
 		}
 	}
+	if c.end {
+		p.pass = nil
+		if c.err != nil {
+			p.log.Error("scan pass failed: it is retried from its committed position", "err", c.err)
+			p.retryPass = p.cfg.Now().Add(time.Second)
+		}
+		for _, j := range ps.members {
+			j.pass = nil
+			if c.err == nil {
+				j.st.Handover = true
+			}
+		}
+		ps.cancel()
+		<-ps.done
+		// The members' own records take over from the pass's.
+		for _, j := range ps.members {
+			if err := p.putRecalc(j); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return p.putPass(ps)
+}
+
+func (p *Pipeline) putPass(ps *scanPass) error {
+	v, err := bson.Marshal(&ps.state)
+	if err != nil {
+		return fmt.Errorf("encode scan pass: %w", err)
+	}
+	p.engine.pendingBatch().PutRecalcPass(v)
 	return nil
+}
+
+// clock is the time of the pipeline's current turn (or the wall clock
+// outside one), so that the journeys started or finished together in a
+// turn share their status times and their status writes.
+func (p *Pipeline) clock() time.Time {
+	if !p.turn.IsZero() {
+		return p.turn
+	}
+	return p.cfg.Now()
+}
+
+// noteJobs publishes the number of running recalculations.
+func (p *Pipeline) noteJobs() { p.stats.RecalcRunning.Store(int64(len(p.jobs))) }
+
+// reportRecalculations publishes every running recalculation's status: in
+// callback bodies and metrics at once, on the journey documents through the
+// status writer.
+func (p *Pipeline) reportRecalculations() {
+	now := p.clock()
+	var remaining int64
+	for _, j := range p.jobs {
+		if ps := j.pass; ps != nil {
+			if s := now.Sub(ps.started).Seconds(); s > 0 {
+				j.rate = float64(ps.read) / s
+			}
+		} else {
+			j.rate = 0
+		}
+		p.reportStatus(j, now)
+		remaining += max(j.st.Total-j.st.Scanned, 0)
+	}
+	p.stats.RecalcRemaining.Store(remaining)
+}
+
+func (p *Pipeline) reportStatus(j *recalcJob, now time.Time) {
+	started := time.UnixMilli(j.st.StartedAt)
+	p.publishStatus(j.id, journey.RecalculateStatus{
+		InProgress: true, TotalCount: j.st.Total, RemainingCount: max(j.st.Total-j.st.Scanned, 0),
+		StartedAt: &started, ScanRate: j.rate,
+	})
 }

@@ -107,12 +107,63 @@ func (p *Pipeline) statementUpdated(ev source.Event) error {
 	}
 	for _, t := range affectedOwners(ev.Changed, actor, persona, prev) {
 		for _, l := range js {
-			if l.c.TrackBy == t.by {
-				p.recomputes.add(h.Organisation, t, l.c.ID)
+			if l.c.TrackBy != t.by {
+				continue
 			}
+			if p.jobs[l.c.ID] != nil {
+				if err := p.deferRecompute(l.c.ID, t); err != nil {
+					return err
+				}
+				continue
+			}
+			p.recomputes.add(h.Organisation, t, l.c.ID)
 		}
 	}
 	return nil
+}
+
+// deferredRecompute is an owner recompute put off until the journey's
+// recalculation hands over: its scan may have read the statement before
+// the update, and its pending log holds live statements as inserted.
+type deferredRecompute struct {
+	By    journey.TrackBy `bson:"by"`
+	Owner []byte          `bson:"owner"`
+}
+
+// deferRecompute records, in journey id's meta (committed with the
+// update's position), that owner t is to be recomputed once its
+// recalculation hands over.
+func (p *Pipeline) deferRecompute(id primitive.ObjectID, t ownerTarget) error {
+	m := p.metas[id]
+	if m == nil {
+		return nil
+	}
+	for _, d := range m.DeferredRecomputes {
+		if d.By == t.by && slices.Equal(d.Owner, t.owner) {
+			return nil
+		}
+	}
+	m.DeferredRecomputes = append(m.DeferredRecomputes, deferredRecompute{By: t.by, Owner: slices.Clone(t.owner)})
+	return p.putMeta(id, m)
+}
+
+// runDeferredRecomputes queues journey id's deferred owner recomputes, as
+// its recalculation hands over; they run before the commit that makes the
+// journey live again.
+func (p *Pipeline) runDeferredRecomputes(id primitive.ObjectID) {
+	m := p.metas[id]
+	if m == nil || len(m.DeferredRecomputes) == 0 {
+		return
+	}
+	if org, ok := m.Doc.Lookup("organisation").ObjectIDOK(); ok {
+		for _, d := range m.DeferredRecomputes {
+			p.recomputes.add(org, ownerTarget{by: d.By, owner: d.Owner}, id)
+		}
+	}
+	m.DeferredRecomputes = nil
+	if err := p.putMeta(id, m); err != nil {
+		p.log.Error("cannot store journey state", "journey", id.Hex(), "err", err)
+	}
 }
 
 // recomputeQueue holds the owner recomputes queued since the last commit,
@@ -166,7 +217,9 @@ func (p *Pipeline) flushRecomputes(ctx context.Context) error {
 	for _, r := range p.recomputes.order {
 		var js []*live
 		for _, l := range p.engine.eligibleIn(r.org) {
-			if r.journeys[l.c.ID] && l.c.TrackBy == r.target.by {
+			// A journey that began recalculating since reads the
+			// statements as they are now: nothing to recompute.
+			if r.journeys[l.c.ID] && l.c.TrackBy == r.target.by && p.jobs[l.c.ID] == nil {
 				js = append(js, l)
 			}
 		}

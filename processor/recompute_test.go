@@ -439,8 +439,9 @@ func TestRecomputeSkipsStatementsNotYetDelivered(t *testing.T) {
 }
 
 // TestRecomputesCoalesced: LL's updateMany moving 20 statements to a
-// persona produces 20 change events; read in one batch, they cost one
-// recompute of the persona, with the same result as one per event.
+// persona produces 20 change events; read in one batch (handed to the
+// stopped pipeline, then one commit), they cost one recompute of the
+// persona, with the same result as one per event.
 func TestRecomputesCoalesced(t *testing.T) {
 	f := newPipelineFixture(t)
 	jid := oid(154)
@@ -458,11 +459,106 @@ func TestRecomputesCoalesced(t *testing.T) {
 
 	persona := oid(21)
 	f.assignPersona(bson.D{{Key: "statement.actor.mbox", Value: "mailto:ann@example.com"}}, persona, oid(31), "Ann")
-	f.start()
-	owner := journey.PersonaKey(persona)
-	f.settle("persona progress", func() bool { rec, _ := f.record(jid, owner); c := counts(rec); return len(c) == 1 && c[0] == 20 })
-	f.stop()
-	if n := f.p.Stats().OwnerRecomputes.Load(); n != 1 {
+	// The 20 update events as one batch reads them, then its commit.
+	ctx := context.Background()
+	p := f.p
+	before := p.Stats().OwnerRecomputes.Load()
+	for i := 1; i <= 20; i++ {
+		doc, err := f.db.Collection("statements").FindOne(ctx, bson.D{{Key: "_id", Value: llStmtID(i)}}).Raw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.apply(ctx, source.Event{Kind: source.KindStatementUpdate, Changed: source.FieldPerson, Doc: doc, ID: llStmtID(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Stats().OwnerRecomputes.Load() - before; n != 1 {
 		t.Errorf("%d recomputes for one updateMany read in one batch, want 1", n)
 	}
+	if rec, _ := f.record(jid, journey.PersonaKey(persona)); len(counts(rec)) != 1 || counts(rec)[0] != 20 {
+		t.Errorf("counts %v, want [20]", counts(rec))
+	}
+}
+
+// TestRecomputeDeferredDuringRecalculation: a persona update read while
+// the journey recalculates is not applied beside the recalculation (its
+// scan or its pending log may hold the statement as it was before): it is
+// kept in the journey's meta and runs when the recalculation hands over.
+// The stopped pipeline is driven step by step.
+func TestRecomputeDeferredDuringRecalculation(t *testing.T) {
+	f := newPipelineFixture(t)
+	jid := oid(155)
+	f.insertJourney(llJourney(jid, journey.TrackByPersona))
+	f.start()
+	f.settle("journey loaded", func() bool { return f.journeyCommitted(jid) })
+	f.insertDocs(
+		llStatement(1, "mailto:ann@example.com", verbAttempted),
+		llStatement(2, "mailto:ann@example.com", verbAttempted),
+		llStatement(3, "mailto:ann@example.com", verbCompleted),
+	)
+	f.settle("inserts applied", func() bool { return f.committedThrough(llBase + 3000) })
+	f.stop()
+
+	ctx := context.Background()
+	p := f.p
+	// A recalculation request starts a recalculation (its scan would run
+	// in the running pipeline's goroutine; here it does not).
+	doc, err := f.db.Collection("journeys").FindOne(ctx, bson.D{{Key: "_id", Value: jid}}).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := bson.Marshal(append(bsonElems(t, doc), bson.E{Key: "recalculateRequest", Value: bson.D{{Key: "_id", Value: primitive.NewObjectID()}}}))
+	if err := p.journeyChanged(req, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if p.jobs[jid] == nil {
+		t.Fatal("no recalculation started")
+	}
+	persona := oid(21)
+	f.assignPersona(bson.D{{Key: "statement.actor.mbox", Value: "mailto:ann@example.com"}}, persona, oid(31), "Ann")
+	before := p.Stats().OwnerRecomputes.Load()
+	for i := 1; i <= 3; i++ {
+		doc, err := f.db.Collection("statements").FindOne(ctx, bson.D{{Key: "_id", Value: llStmtID(i)}}).Raw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.apply(ctx, source.Event{Kind: source.KindStatementUpdate, Changed: source.FieldPerson, Doc: doc, ID: llStmtID(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Stats().OwnerRecomputes.Load() - before; n != 0 {
+		t.Fatalf("%d recomputes beside the running recalculation, want 0", n)
+	}
+	if d := p.metas[jid].DeferredRecomputes; len(d) != 1 || d[0].By != journey.TrackByPersona || string(d[0].Owner) != string(journey.PersonaKey(persona)) {
+		t.Fatalf("deferred %v, want the persona once", d)
+	}
+
+	p.finishRecalculation(p.jobs[jid]) // the hand-over is done
+	if err := p.commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Stats().OwnerRecomputes.Load() - before; n != 1 {
+		t.Errorf("%d recomputes at the hand-over, want 1", n)
+	}
+	if d := p.metas[jid].DeferredRecomputes; len(d) != 0 {
+		t.Errorf("deferred %v left after the hand-over", d)
+	}
+	if rec, _ := f.record(jid, journey.PersonaKey(persona)); !rec.Done() {
+		t.Errorf("persona progress %v, want complete", counts(rec))
+	}
+}
+
+func bsonElems(t *testing.T, doc bson.Raw) bson.D {
+	t.Helper()
+	var d bson.D
+	if err := bson.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -47,6 +47,13 @@ type JourneyStore interface {
 	SetRecalculateStatus(ctx context.Context, id primitive.ObjectID, s journey.RecalculateStatus) error
 }
 
+// StatusesSetter is implemented by journey stores that record one status
+// on many journeys in one write (lrs.CollectionJourneys: an updateMany);
+// the pipeline uses it for the journeys that recalculate together.
+type StatusesSetter interface {
+	SetRecalculateStatuses(ctx context.Context, ids []primitive.ObjectID, s journey.RecalculateStatus) error
+}
+
 // SourceStream returns the OpenStream of a MongoDB change stream with cfg.
 func SourceStream(cfg source.Config) OpenStream {
 	return func(ctx context.Context, resumeAfter bson.Raw) (Stream, error) {
@@ -76,7 +83,7 @@ func (cfg *PipelineConfig) fillFromDB() {
 		})
 	}
 	if cfg.Scanner == nil {
-		cfg.Scanner = lrs.CollectionScanner{Coll: cfg.DB.Collection(cfg.Statements)}
+		cfg.Scanner = lrs.NewMongoScanner(cfg.DB, cfg.Statements)
 	}
 	if cfg.JourneyStore == nil {
 		cfg.JourneyStore = lrs.CollectionJourneys{Coll: cfg.DB.Collection(cfg.Journeys)}

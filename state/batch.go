@@ -84,8 +84,8 @@ func (b *Batch) PutJourneyMeta(j JourneyID, value []byte) {
 	b.set(b.key, value)
 }
 
-// DeleteJourney deletes the progress, archived attempts and metadata of
-// journey j.
+// DeleteJourney deletes the progress, archived attempts, metadata and any
+// running recalculation (see DeleteRecalc) of journey j.
 //
 // Fired markers are kept. A journey can come back under the same id (the API
 // creates or overwrites by id), and its recalculation then rediscovers the
@@ -97,14 +97,17 @@ func (b *Batch) DeleteJourney(j JourneyID) {
 	b.deleteJourneyRange(kindAttempt, j)
 	b.key = appendJourneyPrefix(b.key[:0], kindMeta, j)
 	b.record(b.b.Delete(b.key, nil))
+	b.DeleteRecalc(j)
 }
 
-// ResetJourneyProgress deletes the progress and archived attempts of journey
-// j, which a recalculation rebuilds, keeping its metadata and its fired
-// markers (see DeleteJourney).
+// ResetJourneyProgress deletes the progress, archived attempts and any
+// running recalculation (see DeleteRecalc) of journey j, which a
+// recalculation rebuilds, keeping its metadata and its fired markers (see
+// DeleteJourney).
 func (b *Batch) ResetJourneyProgress(j JourneyID) {
 	b.deleteJourneyRange(kindProgress, j)
 	b.deleteJourneyRange(kindAttempt, j)
+	b.DeleteRecalc(j)
 }
 
 // ResetOwnerProgress deletes owner's progress and archived attempts in
@@ -148,8 +151,8 @@ func (b *Batch) DeleteDead(id []byte) {
 	b.record(b.b.Delete(b.idKey(kindDead, id), nil))
 }
 
-// Len returns the number of operations queued. DeleteJourney counts as three
-// and ResetJourneyProgress as two, the range deletions they expand to.
+// Len returns the number of operations queued. DeleteJourney counts as six
+// and ResetJourneyProgress as five, the deletions they expand to.
 func (b *Batch) Len() int {
 	if b.b == nil {
 		return 0

@@ -25,7 +25,7 @@ func TestBatchLenAndEmpty(t *testing.T) {
 	b.DeleteDead([]byte("id"))
 	b.DeleteJourney(j)        // three operations
 	b.ResetJourneyProgress(j) // two operations
-	if want := 10 + 3 + 2; b.Len() != want || b.Empty() {
+	if want := 10 + 6 + 5; b.Len() != want || b.Empty() {
 		t.Fatalf("Len = %d, Empty = %v; want %d, false", b.Len(), b.Empty(), want)
 	}
 }

@@ -54,7 +54,17 @@
 //	0x05  0x05 journey[12] len[2] owner attempt[4]    fired marker (empty)
 //	0x06  0x06 id                                     pending delivery
 //	0x07  0x07 id                                     dead-lettered delivery
+//	0x08  0x08                                        running recalculation scan pass
+//	0x08  0x08 journey[12]                            running recalculation
+//	0x09  0x09 journey[12] seq[8]                     pending live statement
+//	0x0A  0x0A journey[12] statement[12]              hand-over skip entry (empty)
 //	0x0B  0x0B statement[12]                          persona it counted for
+//
+// A recalculation that runs beside the live stream keeps its state (0x08),
+// the journey's live statements held back until its scan is done, in
+// stream order (0x09), and the statements its scan applied that the stream
+// may still deliver (0x0A); DeleteRecalc, DeleteJourney and
+// ResetJourneyProgress drop all three.
 //
 // The persona index (0x0B) maps a statement document's _id to the persona
 // (person._id) journeysd last counted it for in a persona-tracked journey.

@@ -26,8 +26,10 @@ const (
 	kindFired      byte = 0x05
 	kindOutbox     byte = 0x06
 	kindDead       byte = 0x07
-	// 0x08–0x0A are reserved for the recalculation beside the stream.
-	kindPersonaOf byte = 0x0B
+	kindRecalc     byte = 0x08
+	kindPending    byte = 0x09
+	kindSkip       byte = 0x0A
+	kindPersonaOf  byte = 0x0B
 )
 
 // Encoded sizes of the fixed-width key parts.

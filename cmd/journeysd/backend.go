@@ -36,8 +36,10 @@ func (d *daemon) openLRS(ctx context.Context) error {
 // pipelineConfig returns the pipeline's configuration on the open LRS.
 func (d *daemon) pipelineConfig() processor.PipelineConfig {
 	c := processor.PipelineConfig{
-		Store:     d.store,
-		BatchSize: d.cfg.BatchSize,
+		Store:         d.store,
+		BatchSize:     d.cfg.BatchSize,
+		ScanRate:      d.cfg.ScanRate,
+		HandoverChunk: d.cfg.HandoverChunk,
 		// d.disp is created after the pipeline; the pipeline calls this
 		// only once it runs.
 		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
@@ -58,6 +60,10 @@ func (d *daemon) pipelineConfig() processor.PipelineConfig {
 	c.DB = d.lrs.DB
 	c.Statements, c.Journeys = d.lrs.Config.Statements, d.lrs.Config.Journeys
 	c.ServerSideFilter = true
+	scanner := lrs.NewMongoScanner(d.lrs.DB, d.lrs.Config.Statements)
+	scanner.Chunk = d.cfg.ScanChunk
+	scanner.Index = d.lrs.ScanIndex // LL's org_stored__id as it is
+	c.Scanner = scanner
 	return c
 }
 

@@ -49,6 +49,9 @@ type serveConfig struct {
 
 	NoIndexBuild   bool
 	BatchSize      int
+	ScanChunk      int
+	ScanRate       int
+	HandoverChunk  int
 	ShutdownBudget time.Duration
 	LogLevel       string
 	LogFormat      string
@@ -73,6 +76,9 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
 	fs.BoolVar(&c.NoIndexBuild, "no-index-build", false, "never build the statements index on MongoDB: wait (not ready) until an operator has built it out of band")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
+	fs.IntVar(&c.ScanChunk, "recalc-scan-chunk", lrs.DefaultScanChunk, "statements a recalculation reads from MongoDB per query")
+	fs.IntVar(&c.ScanRate, "recalc-scan-rate", 0, "statements per second a recalculation scan reads at most, to spare the LRS (0: no limit)")
+	fs.IntVar(&c.HandoverChunk, "recalc-handover-chunk", 1000, "held-back live statements a recalculation applies per commit when it hands over")
 	fs.DurationVar(&c.ShutdownBudget, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal)")

@@ -88,4 +88,6 @@ type RecalculateStatus struct {
 	FinishedAt     *time.Time `bson:"finishedAt,omitempty"`
 	// Error is why the last recalculation failed; empty when it did not.
 	Error string `bson:"error,omitempty"`
+	// ScanRate is the running recalculation's scan rate (statements/s).
+	ScanRate float64 `bson:"scanRate,omitempty"`
 }

@@ -88,7 +88,8 @@ func (s RecalculateStatus) MarshalJSON() ([]byte, error) {
 		StartedAt      *jsonTime `json:"startedAt"`
 		FinishedAt     *jsonTime `json:"finishedAt"`
 		Error          string    `json:"error"`
-	}{s.InProgress, s.TotalCount, s.RemainingCount, optionalTime(s.StartedAt), optionalTime(s.FinishedAt), s.Error})
+		ScanRate       float64   `json:"scanRate"`
+	}{s.InProgress, s.TotalCount, s.RemainingCount, optionalTime(s.StartedAt), optionalTime(s.FinishedAt), s.Error, s.ScanRate})
 }
 
 // nonNil returns s, or an empty slice when s is nil, so it encodes as [].

@@ -61,7 +61,7 @@ func TestMarshalJSON(t *testing.T) {
 		"trackBy":      "persona",
 		"recalculateStatus": map[string]any{
 			"inProgress": true, "totalCount": 10.0, "remainingCount": 4.0,
-			"startedAt": "2024-05-06T05:08:09.123Z", "finishedAt": nil, "error": "",
+			"startedAt": "2024-05-06T05:08:09.123Z", "finishedAt": nil, "error": "", "scanRate": 0.0,
 		},
 		"isPublic": false,
 	}

@@ -9,7 +9,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/journeys/journeys/processor/journey"
 )
@@ -121,77 +120,4 @@ func (c CollectionClients) Client(ctx context.Context, key string) (bson.Raw, er
 		return nil, fmt.Errorf("lrs: read client: %w", err)
 	}
 	return raw, nil
-}
-
-// CollectionScanner is the Scanner of a MongoDB statements collection (or
-// of lungo in tests): a find on {organisation, lrs_id, stored/_id after}
-// sorted by (stored, _id), which the index Open creates serves.
-type CollectionScanner struct {
-	// Coll is the statements collection.
-	Coll lungo.ICollection
-}
-
-// filter returns the MongoDB filter of q.
-func (q ScanQuery) filter() bson.D {
-	f := bson.D{{Key: "organisation", Value: q.Organisation}}
-	if len(q.Sources) > 0 {
-		f = append(f, bson.E{Key: "lrs_id", Value: bson.D{{Key: "$in", Value: q.Sources}}})
-	}
-	if q.After != (Position{}) {
-		after := primitive.DateTime(q.After.Stored)
-		f = append(f, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "stored", Value: bson.D{{Key: "$gt", Value: after}}}},
-			bson.D{{Key: "stored", Value: after}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After.ID}}}},
-		}})
-	}
-	if q.Filter != nil {
-		f = append(f, bson.E{Key: "$and", Value: bson.A{q.Filter}})
-	}
-	return f
-}
-
-// Scan implements Scanner.
-func (c CollectionScanner) Scan(ctx context.Context, q ScanQuery, fn func(doc bson.Raw) error) error {
-	cur, err := c.Coll.Find(ctx, q.filter(), options.Find().SetSort(bson.D{{Key: "stored", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return fmt.Errorf("lrs: scan statements: %w", err)
-	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	for cur.Next(ctx) {
-		var doc bson.Raw
-		if err := cur.Decode(&doc); err != nil {
-			return fmt.Errorf("lrs: read statement: %w", err)
-		}
-		if err := fn(doc); err != nil {
-			return err
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("lrs: scan statements: %w", err)
-	}
-	return nil
-}
-
-// Count implements Scanner.
-func (c CollectionScanner) Count(ctx context.Context, q ScanQuery) (int64, error) {
-	n, err := c.Coll.CountDocuments(ctx, ScanQuery{Organisation: q.Organisation, Sources: q.Sources}.filter())
-	if err != nil {
-		return 0, fmt.Errorf("lrs: count statements: %w", err)
-	}
-	return n, nil
-}
-
-// LatestStored implements Scanner.
-func (c CollectionScanner) LatestStored(ctx context.Context) (int64, error) {
-	var doc bson.Raw
-	err := c.Coll.FindOne(ctx, bson.D{},
-		options.FindOne().SetSort(bson.D{{Key: "stored", Value: -1}}).SetProjection(bson.D{{Key: "stored", Value: 1}})).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("lrs: read latest stored time: %w", err)
-	}
-	t, _ := doc.Lookup("stored").DateTimeOK()
-	return t, nil
 }
