@@ -41,6 +41,12 @@ import (
 //     (inserted after the update's position) would count twice: those
 //     stored from the skew cutoff on join the journey's recompute skip set
 //     (recompute_skip.go).
+//   - A journey that is recalculating is not recomputed beside its scan
+//     (which may have read the statement before the update) and its
+//     pending log (which holds live statements as inserted): the owner is
+//     recorded in its meta (deferRecompute) and recomputed when the
+//     recalculation hands over (runDeferredRecomputes), in the batch that
+//     makes the journey live again.
 //   - Fired outcomes are never recalled; fired markers outlive the reset,
 //     so an attempt number that fired never fires again, and an attempt
 //     that completes with a new number fires.
