@@ -37,8 +37,10 @@
 //
 // A voiding statement (xAPI Data §2.3.2) marks its target's entry voided
 // (the 'v' keyspace), or, when the target is not stored yet, leaves a
-// pending mark that the target takes when it arrives. A voiding statement
-// is never voided. Entries are never rewritten: the scan and the reader
+// pending mark that the target takes when it arrives; the target may be
+// in the same write (an array that stores and voids it). A voiding
+// statement is never voided, and one whose target is voided already
+// changes nothing. Entries are never rewritten: the scan and the reader
 // deliver a marked statement with voided: true, so it is not eligible. A
 // statement the pipeline may already have counted (its target was stored
 // before the voiding statement) is followed, in the same batch, by a 'V'

@@ -80,15 +80,15 @@ func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := l.write(func(g *group) error { return g.storeStatements(store, &p) }); err != nil {
+	if err := l.write(func(g *group) error { return g.storeStatements(org, store, &p) }); err != nil {
 		return nil, err
 	}
 	return p.IDs, nil
 }
 
-// storeStatements adds the prepared statements to the group, unless one
-// conflicts.
-func (g *group) storeStatements(store primitive.ObjectID, p *lrs.Prepared) error {
+// storeStatements adds the prepared statements of organisation org and
+// store to the group, unless one conflicts.
+func (g *group) storeStatements(org, store primitive.ObjectID, p *lrs.Prepared) error {
 	skip := make([]bool, len(p.Docs))
 	conflict := &lrs.ConflictError{}
 	for i := range p.Docs {
@@ -141,7 +141,7 @@ func (g *group) storeStatements(store primitive.ObjectID, p *lrs.Prepared) error
 			_ = g.b.Set(key, val, nil) // a fresh UUID: no later request looks it up
 		}
 		if voiding {
-			if err := g.void(store, target, seq); err != nil {
+			if err := g.void(org, store, target, seq); err != nil {
 				return err
 			}
 		}
@@ -150,9 +150,11 @@ func (g *group) storeStatements(store primitive.ObjectID, p *lrs.Prepared) error
 }
 
 // void records that the statement at voidingSeq voids statement target of
-// store: a voided mark on the target's entry, or a pending void when the
-// target is not stored yet. A voiding statement is never voided.
-func (g *group) void(store primitive.ObjectID, target string, voidingSeq uint64) error {
+// store, of organisation org: a voided mark on the target's entry, or a
+// pending void when the target is not stored yet. A voiding statement is
+// never voided. The target may be in the group itself (an array that
+// stores a statement and voids it, an import).
+func (g *group) void(org, store primitive.ObjectID, target string, voidingSeq uint64) error {
 	v, ok, err := g.get(indexKey(store, target))
 	if err != nil {
 		return err
@@ -167,6 +169,9 @@ func (g *group) void(store primitive.ObjectID, target string, voidingSeq uint64)
 		return nil
 	}
 	targetSeq := binary.BigEndian.Uint64(v)
+	if _, already, err := g.get(voidedKey(targetSeq)); err != nil || already {
+		return err // voided before: nothing changes
+	}
 	g.set(voidedKey(targetSeq), seqb[:])
 	g.l.voided++
 	// The pipeline may have counted the target: the entry that follows

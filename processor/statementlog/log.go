@@ -12,6 +12,8 @@ import (
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
+
+	"github.com/journeys/journeys/internal/pebblelog"
 )
 
 // Dir is the log's directory inside the daemon's data directory.
@@ -126,6 +128,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
+	plog := opts.Logger.With("component", "statementlog")
 	db, err := pebble.Open(dir, &pebble.Options{
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
@@ -134,7 +137,8 @@ func Open(dir string, opts Options) (*Log, error) {
 		MemTableSize: 32 << 20,
 		// Bounded memory: at most two memtables.
 		MemTableStopWritesThreshold: 2,
-		Logger:                      quietLogger{opts.Logger},
+		Logger:                      pebblelog.Logger(plog),
+		EventListener:               pebblelog.EventListener(plog),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("statementlog: open %s: %w", dir, err)
@@ -233,21 +237,4 @@ func (l *Log) publish() {
 	close(l.notify)
 	l.notify = make(chan struct{})
 	l.notifyMu.Unlock()
-}
-
-// quietLogger passes Pebble's messages to slog: errors and fatal ones at
-// error level, the rest at debug.
-type quietLogger struct{ log *slog.Logger }
-
-func (q quietLogger) Infof(format string, args ...any) {
-	q.log.Debug(fmt.Sprintf(format, args...), "component", "statementlog")
-}
-
-func (q quietLogger) Errorf(format string, args ...any) {
-	q.log.Error(fmt.Sprintf(format, args...), "component", "statementlog")
-}
-
-func (q quietLogger) Fatalf(format string, args ...any) {
-	q.log.Error(fmt.Sprintf(format, args...), "component", "statementlog")
-	panic(fmt.Sprintf(format, args...))
 }

@@ -127,3 +127,62 @@ func mustTime(t *testing.T, l *Log, seq uint64) int64 {
 	}
 	return ms
 }
+
+// TestVoidingInOneWrite: a voiding statement whose target is written in
+// the same group — an array that stores a statement and voids it, or an
+// import of an old store holding both — voids it. (The organisation's
+// journeys used to be looked up through the target's entry in the
+// database, where the group had not put it yet: a 500, and an import that
+// refused to start.)
+func TestVoidingInOneWrite(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	ctx := context.Background()
+	if err := l.InsertJourney(ctx, bson.D{{Key: "_id", Value: primitive.NewObjectID()}, {Key: "organisation", Value: org}, {Key: "isActive", Value: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Ingest(ctx, org, store, []byte(`[`+stmt(uuid(1), 1)+`,`+voiding(uuid(2), uuid(1))+`]`)); err != nil {
+		t.Fatalf("a statement and its voiding in one array: %v", err)
+	}
+	if !isVoided(t, l, uuid(1)) || isVoided(t, l, uuid(2)) {
+		t.Fatal("the target is not voided, or the voiding statement is")
+	}
+	// Voiding it again stores the statement and changes nothing else: no
+	// second mark, no second recalculation request.
+	marks, last := l.voided, l.Last()
+	if _, err := l.Ingest(ctx, org, store, []byte(voiding(uuid(6), uuid(1)))); err != nil {
+		t.Fatal(err)
+	}
+	if l.voided != marks || l.Last() != last+1 {
+		t.Fatalf("a second voiding of a voided statement: marks %d → %d, entries %d → %d; want the marks unchanged and one entry", marks, l.voided, last, l.Last())
+	}
+
+	doc := func(n int, stored int64, statement bson.D) bson.Raw {
+		b, err := bson.Marshal(bson.D{
+			{Key: "_id", Value: primitive.ObjectID{11: byte(n)}}, {Key: "organisation", Value: org}, {Key: "lrs_id", Value: store},
+			{Key: "stored", Value: primitive.DateTime(stored)}, {Key: "statement", Value: statement},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	actor := bson.D{{Key: "mbox", Value: "mailto:ada@example.org"}}
+	end, err := l.entryTime(l.Last())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = l.Import([]bson.Raw{
+		doc(3, end+1, bson.D{{Key: "id", Value: uuid(3)}, {Key: "actor", Value: actor},
+			{Key: "verb", Value: bson.D{{Key: "id", Value: "http://adlnet.gov/expapi/verbs/completed"}}},
+			{Key: "object", Value: bson.D{{Key: "id", Value: "http://example.org/course"}}}}),
+		doc(4, end+2, bson.D{{Key: "id", Value: uuid(4)}, {Key: "actor", Value: actor},
+			{Key: "verb", Value: bson.D{{Key: "id", Value: verbVoided}}},
+			{Key: "object", Value: bson.D{{Key: "objectType", Value: "StatementRef"}, {Key: "id", Value: uuid(3)}}}}),
+	})
+	if err != nil {
+		t.Fatalf("import of a statement and its voiding: %v", err)
+	}
+	if !isVoided(t, l, uuid(3)) {
+		t.Fatal("the imported target is not voided")
+	}
+}
