@@ -337,6 +337,9 @@ func (p *Pipeline) follow(ctx context.Context) error {
 		if it.err != nil {
 			return it.err
 		}
+		// The turn's clock was read before the wait for this event: a
+		// recalculation it starts must not be dated before the change.
+		p.turn = p.cfg.Now().Truncate(time.Millisecond)
 		return p.apply(ctx, it.ev)
 	}
 	defer func() { p.turn = time.Time{} }()

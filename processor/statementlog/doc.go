@@ -68,6 +68,20 @@
 // Concurrent requests therefore share one fsync, which is what makes small
 // POSTs cheap.
 //
+// # Id look-ups
+//
+// Each client-sent statement id is looked up in the id index before it is
+// stored (a generated UUID is not: it cannot collide). The group's
+// look-ups share one Pebble iterator, created at its first read and
+// closed with the group, and seek with SeekPrefixGE, so the tables' bloom
+// filters answer the usual miss; a DB.Get each rebuilt the view of every
+// level and reopened each table's iterator and filter, and was a quarter
+// of the daemon's CPU under load. The iterator's snapshot is the log as it
+// is, since only the writer writes, and the group's own writes are read
+// from its overlay. A stored statement looks up a pending void of its id
+// only while the log holds some: their number (an upper bound) is counted
+// at open and kept by the writer.
+//
 // # Separate Pebble instance, consistent with progress
 //
 // The log lives in its own Pebble instance (<data-dir>/log), not in the

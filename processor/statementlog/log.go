@@ -57,6 +57,9 @@ type Log struct {
 	lastStored int64  // the stored time (Unix ms) of the latest statement
 	count      int64  // statements stored
 	voided     uint64 // voided marks written (for tests and metrics)
+	// pendingVoids is at least the number of pending voids ('w' keys):
+	// while it is zero, a new statement needs no look-up for one.
+	pendingVoids int64
 
 	// Published after each durable commit, for readers.
 	last    atomic.Uint64 // the seq of the last durable entry
@@ -128,8 +131,15 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
+	// The default comparer with the whole key as its prefix: the writer's
+	// id look-ups use SeekPrefixGE (see group.get), which needs a Split.
+	// Filters are built over whole keys with or without it, and the name is
+	// unchanged, so logs written before open as they did.
+	comparer := *pebble.DefaultComparer
+	comparer.Split = func(key []byte) int { return len(key) }
 	plog := opts.Logger.With("component", "statementlog")
 	db, err := pebble.Open(dir, &pebble.Options{
+		Comparer:           &comparer,
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
 		// Id lookups of new statements miss: bloom filters answer them.
@@ -168,6 +178,9 @@ func (l *Log) load() error {
 	if err := it.Close(); err != nil {
 		return fmt.Errorf("statementlog: open: %w", err)
 	}
+	if l.pendingVoids, err = l.countPrefix(prefixPendingVoid); err != nil {
+		return err
+	}
 	if l.count, err = l.metaInt(metaCount); err != nil {
 		return err
 	}
@@ -178,6 +191,22 @@ func (l *Log) load() error {
 	l.stored.Store(l.lastStored)
 	l.nstored.Store(l.count)
 	return nil
+}
+
+// countPrefix returns the number of keys with prefix p.
+func (l *Log) countPrefix(p byte) (int64, error) {
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{p}, UpperBound: []byte{p + 1}})
+	if err != nil {
+		return 0, fmt.Errorf("statementlog: open: %w", err)
+	}
+	n := int64(0)
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("statementlog: open: %w", err)
+	}
+	return n, nil
 }
 
 // metaInt reads a counter.
