@@ -89,7 +89,14 @@ type Pipeline struct {
 	live  atomic.Pointer[Stream]
 	metas map[primitive.ObjectID]*journeyMeta
 	cp    checkpoint
+	// recomputes are the owner recomputes queued by statement updates
+	// since the last commit (see recompute.go).
+	recomputes recomputeQueue
 
+	// rskipUntil is the earliest time (Unix ms) a stored statement
+	// delivered expires some owner recompute's skip entries (0 when none),
+	// so that expiring them costs one comparison per statement.
+	rskipUntil int64
 	// floorStored is the largest stored time (Unix ms) in the statements
 	// collection when the stream was opened: every statement the stream
 	// delivers was inserted after it (see recalc.go).
@@ -125,6 +132,9 @@ type PipelineStats struct {
 	// Scanned counts the statements they read.
 	ScanPasses atomic.Uint64
 	Scanned    atomic.Uint64
+	// OwnerRecomputes counts owners whose progress a statement update
+	// (Learning Locker's persona assignment, merge or voiding) rebuilt.
+	OwnerRecomputes atomic.Uint64
 	// HistoryLost counts restarts of the stream after its history was lost.
 	HistoryLost atomic.Uint64
 	// CommitDuration, when set, observes each commit's duration in seconds.
@@ -248,7 +258,9 @@ func (p *Pipeline) reset() {
 	}
 	p.engine.forgetJourneys()
 	clear(p.metas)
+	p.recomputes.clear()
 	p.cp = checkpoint{}
+	p.rskipUntil = 0
 }
 
 func (p *Pipeline) run(ctx context.Context) error {
@@ -279,7 +291,7 @@ func (p *Pipeline) run(ctx context.Context) error {
 		switch {
 		case ctx.Err() != nil:
 			// Graceful stop: keep everything applied so far.
-			return p.commit()
+			return p.commit(context.WithoutCancel(ctx))
 		case errors.Is(err, source.ErrHistoryLost):
 			if err := p.historyLost(ctx); err != nil {
 				return err
@@ -390,7 +402,7 @@ func (p *Pipeline) follow(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := p.commit(); err != nil {
+		if err := p.commit(ctx); err != nil {
 			return err
 		}
 		select {
@@ -430,6 +442,7 @@ func (p *Pipeline) load() (fresh bool, err error) {
 			return nil
 		}
 		p.engine.SetJourney(c, m.QuietBefore)
+		p.restoreRecomputeSkips(c.ID, m)
 		if err := p.loadRecalculation(c); err != nil {
 			return err
 		}
@@ -490,7 +503,7 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 	p.stats.HistoryLost.Add(1)
 	p.log.Warn("change stream history lost: recalculating every active journey")
 	// What was applied before the loss is complete and p.cp covers it.
-	if err := p.commit(); err != nil {
+	if err := p.commit(ctx); err != nil {
 		return err
 	}
 	if p.src != nil {
@@ -524,8 +537,15 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 		if s := res.Header.Stored; s > p.cp.LastStored {
 			p.cp.LastStored = s
 		}
+		if p.rskipUntil != 0 && res.Header.Stored > p.rskipUntil {
+			p.expireRecomputeSkips(res.Header.Stored)
+		}
 	case source.KindJourneyUpsert:
 		if err := p.journeyChanged(ev.Doc, int64(ev.ClusterTime.T)*1000, 0); err != nil {
+			return err
+		}
+	case source.KindStatementUpdate:
+		if err := p.statementUpdated(ev); err != nil {
 			return err
 		}
 	case source.KindJourneyDelete:
@@ -542,7 +562,12 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 	return nil
 }
 
-func (p *Pipeline) commit() error {
+// commit makes everything applied so far durable with the checkpoint of
+// the last applied event, owner recomputes still queued included.
+func (p *Pipeline) commit(ctx context.Context) error {
+	if err := p.flushRecomputes(ctx); err != nil {
+		return err
+	}
 	var cp []byte
 	if len(p.cp.Token) > 0 {
 		cp = p.cp.encode()

@@ -237,3 +237,17 @@ func (s *Store) iterate(lower, upper []byte, reverse bool, fn func(key, value []
 	}
 	return nil
 }
+
+// StatementPersona returns the persona that statement last counted for in a
+// persona-tracked journey (see Batch.SetStatementPersona).
+func (s *Store) StatementPersona(statement [12]byte) (persona [12]byte, ok bool, err error) {
+	v, ok, err := s.get(append([]byte{kindPersonaOf}, statement[:]...))
+	if err != nil || !ok {
+		return persona, false, err
+	}
+	if len(v) != len(persona) {
+		return persona, false, fmt.Errorf("state: persona of statement %x: corrupt value of %d bytes", statement, len(v))
+	}
+	copy(persona[:], v)
+	return persona, true, nil
+}

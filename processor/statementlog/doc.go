@@ -28,7 +28,8 @@
 //
 // Entry kinds: 'S' a statement document in Learning Locker's shape (raw
 // BSON, as a change stream would deliver it); 'J' a journey document after
-// an insert or update; 'D' a journey deleted (payload: its _id). The 'j'
+// an insert or update; 'D' a journey deleted (payload: its _id); 'V' a
+// stored statement voided (payload: its entry's seq; see Voiding). The 'j'
 // keyspace holds the current journeys so that the API reads them without
 // replaying the log; each change writes both, in one batch.
 //
@@ -41,10 +42,12 @@
 // statement is never voided, and one whose target is voided already
 // changes nothing. Entries are never rewritten: the scan and the reader
 // deliver a marked statement with voided: true, so it is not eligible. A
-// statement the pipeline may already have counted is taken out by
-// recalculation: the voiding write also appends, for every active journey
-// of the statement's organisation, a journey change that requests a
-// recalculation (as the API's recalculate does), in the same batch.
+// statement the pipeline may already have counted (its target was stored
+// before the voiding statement) is followed, in the same batch, by a 'V'
+// entry naming it, which the Reader delivers as a statement update of
+// voided (source.KindStatementUpdate), exactly as a change stream delivers
+// Learning Locker's $set of voided: the pipeline recomputes the affected
+// learners only.
 //
 // # Order by construction
 //

@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"time"
 
-	"github.com/cockroachdb/pebble"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
@@ -173,64 +171,13 @@ func (g *group) void(org, store primitive.ObjectID, target string, voidingSeq ui
 	}
 	targetSeq := binary.BigEndian.Uint64(v)
 	if _, already, err := g.get(voidedKey(targetSeq)); err != nil || already {
-		return err // voided before: nothing changes, nothing to recalculate
+		return err // voided before: nothing changes
 	}
 	g.set(voidedKey(targetSeq), seqb[:])
 	g.l.voided++
-	return g.recalculateFor(org)
-}
-
-// recalculateFor asks for a recalculation of every active journey of
-// organisation org, one of whose statements was just voided: a statement
-// the pipeline may already have counted no longer counts (docs/design.md §4), and
-// the rebuilt progress, which scans the log, leaves it out. The requests
-// are journey changes in the log, like the API's recalculate, so they take
-// effect at their position, after the voiding. Completions already
-// delivered are not repeated (notify false).
-func (g *group) recalculateFor(org primitive.ObjectID) error {
-	if g.recalcOrgs[org] {
-		return nil
-	}
-	g.recalcOrgs[org] = true
-	it, err := g.l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixJourney}, UpperBound: []byte{prefixJourney + 1}})
-	if err != nil {
-		return fmt.Errorf("statementlog: list journeys: %w", err)
-	}
-	var keys [][]byte
-	for ok := it.First(); ok; ok = it.Next() {
-		keys = append(keys, bytes.Clone(it.Key()))
-	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("statementlog: list journeys: %w", err)
-	}
-	now := g.l.opts.Now()
-	for _, k := range keys {
-		doc, ok, err := g.get(k)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		jorg, _ := bson.Raw(doc).Lookup("organisation").ObjectIDOK()
-		if active, isBool := bson.Raw(doc).Lookup("isActive").BooleanOK(); jorg != org || isBool && !active {
-			continue
-		}
-		doc, err = applySet(doc, bson.D{
-			{Key: "recalculateRequest", Value: bson.D{
-				{Key: "_id", Value: primitive.NewObjectID()},
-				{Key: "notify", Value: false},
-				{Key: "requestedAt", Value: primitive.NewDateTimeFromTime(now)},
-			}},
-			{Key: "recalculateStatus.inProgress", Value: true},
-		})
-		if err != nil {
-			return err
-		}
-		var id primitive.ObjectID
-		copy(id[:], k[1:])
-		g.putJourney(id, doc, true)
-	}
+	// The pipeline may have counted the target: the entry that follows
+	// tells it, as Learning Locker's update of voided does on MongoDB.
+	g.appendEntry(kindStatementVoided, g.l.lastStored, 8, func(_ uint64, dst []byte) { binary.BigEndian.PutUint64(dst, targetSeq) })
 	return nil
 }
 

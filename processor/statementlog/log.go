@@ -87,6 +87,9 @@ const (
 	kindStatement     = 'S'
 	kindJourneyUpsert = 'J'
 	kindJourneyDelete = 'D'
+	// kindStatementVoided follows a voiding statement whose target was
+	// already stored: the target was voided (payload: the target's seq).
+	kindStatementVoided = 'V'
 )
 
 // entryHeader is the length of an entry value's header: kind, time.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble"
-	"go.mongodb.org/mongo-driver/bson/primitive"
 )
 
 // request is one unit of work for the writer. apply checks it against the
@@ -30,9 +29,6 @@ type group struct {
 	// it reads the log for get: one iterator for the whole group (see
 	// get), created at the first read and closed with the group.
 	it *pebble.Iterator
-	// recalcOrgs are the organisations whose journeys the group already
-	// asked to recalculate (see recalculateFor).
-	recalcOrgs map[primitive.ObjectID]bool
 }
 
 // write runs r's apply in a group commit and returns its outcome once the
@@ -70,7 +66,7 @@ func (l *Log) write(apply func(g *group) error) error {
 
 // commitGroup applies reqs and commits them; it answers every request.
 func (l *Log) commitGroup(reqs []*request) {
-	g := &group{l: l, b: l.db.NewBatch(), overlay: map[string][]byte{}, recalcOrgs: map[primitive.ObjectID]bool{}}
+	g := &group{l: l, b: l.db.NewBatch(), overlay: map[string][]byte{}}
 	defer g.close()
 	next, lastStored, count, pending := l.next, l.lastStored, l.count, l.pendingVoids
 	errs := make([]error, len(reqs))
