@@ -35,19 +35,48 @@ func recalculatingFixture(t *testing.T, jid primitive.ObjectID) (*pipelineFixtur
 	if n := f.deliveries(); n != 1 {
 		t.Fatalf("%d callbacks, want 1", n)
 	}
+	return f, f.requestRecalculation(jid)
+}
+
+// requestRecalculation hands the stopped pipeline journey jid's document
+// with a recalculation request, as the API writes it, and returns the
+// document without the request. The recalculation starts; its scan, which
+// runs in the running pipeline's goroutine, does not.
+func (f *pipelineFixture) requestRecalculation(jid primitive.ObjectID) bson.D {
+	f.t.Helper()
 	doc, err := f.db.Collection("journeys").FindOne(context.Background(), bson.D{{Key: "_id", Value: jid}}).Raw()
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
-	d := bsonElems(t, doc)
-	req, _ := bson.Marshal(append(d, bson.E{Key: "recalculateRequest", Value: bson.D{{Key: "_id", Value: primitive.NewObjectID()}}}))
+	d := bsonElems(f.t, doc)
+	req, _ := bson.Marshal(append(d[:len(d):len(d)], bson.E{Key: "recalculateRequest", Value: bson.D{{Key: "_id", Value: primitive.NewObjectID()}}}))
 	if err := f.p.journeyChanged(req, 0, 0); err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
 	if f.p.jobs[jid] == nil {
-		t.Fatal("no recalculation started")
+		f.t.Fatal("no recalculation started")
 	}
-	return f, d
+	return d
+}
+
+// applyUpdates hands the stopped pipeline the update events the stream
+// delivers for statements ids (changed says what changed), as one batch
+// reads them, then commits.
+func (f *pipelineFixture) applyUpdates(changed source.Fields, ids ...int) {
+	f.t.Helper()
+	ctx := context.Background()
+	for _, i := range ids {
+		doc, err := f.db.Collection("statements").FindOne(ctx, bson.D{{Key: "_id", Value: llStmtID(i)}}).Raw()
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if err := f.p.apply(ctx, source.Event{Kind: source.KindStatementUpdate, Changed: changed, Doc: doc, ID: llStmtID(i)}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	if err := f.p.commit(ctx); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 var annKey = []byte("mmailto:ann@example.com")
@@ -56,18 +85,8 @@ var annKey = []byte("mmailto:ann@example.com")
 // the stream delivers for it.
 func (f *pipelineFixture) voidStatement(i int) {
 	f.t.Helper()
-	ctx := context.Background()
 	f.void(llStmtID(i))
-	doc, err := f.db.Collection("statements").FindOne(ctx, bson.D{{Key: "_id", Value: llStmtID(i)}}).Raw()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.p.apply(ctx, source.Event{Kind: source.KindStatementUpdate, Changed: source.FieldVoided, Doc: doc, ID: llStmtID(i)}); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.p.commit(ctx); err != nil {
-		f.t.Fatal(err)
-	}
+	f.applyUpdates(source.FieldVoided, i)
 }
 
 // TestVoidedDuringRecalculation: a voiding read while the journey
