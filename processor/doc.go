@@ -1,6 +1,7 @@
 // Package processor turns the LRS's statements into journey progress: the
-// Engine applies statements, the Pipeline feeds it from one source.Source
-// and runs recalculations and owner recomputes beside the live stream. The
+// Engine applies statements, the Pipeline feeds it from one Stream (a
+// MongoDB change stream or the embedded statement log; stream.go) and runs
+// recalculations and owner recomputes beside the live stream. The
 // behaviour is docs/design.md §4, §6 and §7; this is how the parts fit.
 //
 // # One goroutine, one batch
