@@ -60,7 +60,8 @@ type PipelineConfig struct {
 	// SkewMargin bounds the clock skew between the LRS's writers (how much
 	// earlier than the latest stored time a statement the stream has not
 	// delivered yet can be stored), used to hand a recalculation over to
-	// live processing (default 2 minutes).
+	// live processing (default 2 minutes). It is 0 whatever is set when
+	// the Scanner is lrs.StreamOrdered (the embedded statement log).
 	SkewMargin time.Duration
 	// OnDurable receives the deliveries of each commit once it is durable.
 	OnDurable func([]outbox.Delivery)
@@ -151,6 +152,9 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	}
 	if cfg.SkewMargin <= 0 {
 		cfg.SkewMargin = 2 * time.Minute
+	}
+	if so, ok := cfg.Scanner.(lrs.StreamOrdered); ok && so.StreamOrdered() {
+		cfg.SkewMargin = 0
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -321,55 +325,68 @@ func (p *Pipeline) follow(ctx context.Context) error {
 
 	tick := time.NewTicker(statusEvery)
 	defer tick.Stop()
+	// live records whether the turn applied stream events: a turn that
+	// only scanned commits without waiting for the fsync (see commitTurn).
+	live := false
 	apply := func(it streamItem) error {
+		live = true
 		if it.err != nil {
 			return it.err
 		}
 		return p.apply(ctx, it.ev)
 	}
+	waiting := func() bool { return len(events) > 0 }
 	defer func() { p.turn = time.Time{} }()
 	for {
 		p.turn = p.cfg.Now().Truncate(time.Millisecond)
+		live = false
+		report := false
 		// Right after a commit: start scan passes, hand over finished
 		// scans (see recalcStep).
-		busy, err := p.recalcStep(ctx)
+		handed, busy, err := p.recalcStep(ctx)
 		if err != nil {
 			return err
 		}
+		held := p.pass != nil && p.pass.holding()
 		var chunks <-chan scanChunk
-		if p.pass != nil {
+		if p.pass != nil && !held {
 			chunks = p.pass.chunks
 		}
 		var idle <-chan time.Time
 		if !busy {
 			idle = tick.C
 		}
-		if busy && p.engine.Pending() == 0 {
-			select {
-			case it := <-events:
-				err = apply(it)
-			case c := <-chunks:
-				err = p.applyChunk(c)
-			case <-ctx.Done():
-				err = ctx.Err()
-			default:
-			}
-		} else if p.engine.Pending() == 0 {
-			// Live events first: a scan chunk waits for them, not the
-			// other way round.
+		if p.engine.Pending() == 0 {
+			// Live events first: scan work waits for them, not the other
+			// way round, and stops between slices when one arrives.
 			select {
 			case it := <-events:
 				err = apply(it)
 			default:
-				select {
-				case it := <-events:
-					err = apply(it)
-				case c := <-chunks:
-					err = p.applyChunk(c)
-				case <-idle:
-					p.reportRecalculations()
-				case <-ctx.Done():
-					err = ctx.Err()
+				switch {
+				case held:
+					err = p.scanSome(waiting)
+				case busy:
+					select {
+					case it := <-events:
+						err = apply(it)
+					case c := <-chunks:
+						err = p.takeChunk(c, waiting)
+					case <-ctx.Done():
+						err = ctx.Err()
+					default:
+					}
+				default:
+					select {
+					case it := <-events:
+						err = apply(it)
+					case c := <-chunks:
+						err = p.takeChunk(c, waiting)
+					case <-idle:
+						report = true
+					case <-ctx.Done():
+						err = ctx.Err()
+					}
 				}
 			}
 		}
@@ -387,13 +404,20 @@ func (p *Pipeline) follow(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := p.commit(); err != nil {
+		if !report {
+			select {
+			case <-tick.C:
+				report = true
+			default:
+			}
+		}
+		// A status report makes the turn durable: what a status says was
+		// scanned survives a crash.
+		if err := p.commitTurn(live || handed || report); err != nil {
 			return err
 		}
-		select {
-		case <-tick.C:
+		if report {
 			p.reportRecalculations()
-		default:
 		}
 	}
 }
@@ -539,13 +563,29 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 	return nil
 }
 
-func (p *Pipeline) commit() error {
+// commit commits the pending work with the checkpoint and waits until it
+// is durable.
+func (p *Pipeline) commit() error { return p.commitTurn(true) }
+
+// commitTurn commits the pending work with the checkpoint. A turn that only
+// applied scan statements (not durable: no stream event, no hand-over, no
+// status report due) does not wait for the fsync (Engine.CommitRedoable):
+// its effects travel with the pass's position, so a crash loses both and
+// the scan redoes them, and the next durable commit's fsync — a live
+// statement's, or the status report's at least every statusEvery — makes
+// them durable. A live statement thus does not wait for scan chunks'
+// fsyncs, and a crash costs a scan at most statusEvery of its work.
+func (p *Pipeline) commitTurn(durable bool) error {
 	var cp []byte
 	if len(p.cp.Token) > 0 {
 		cp = p.cp.encode()
 	}
 	start := p.cfg.Now()
-	if err := p.engine.Commit(cp); err != nil {
+	commit := p.engine.Commit
+	if !durable {
+		commit = p.engine.CommitRedoable
+	}
+	if err := commit(cp); err != nil {
 		return err
 	}
 	p.stats.Commits.Add(1)
