@@ -30,9 +30,9 @@ func TestSkewMarginFollowsTheBackend(t *testing.T) {
 	db := newPipelineFixture(t).db
 	open := func(ctx context.Context, after bson.Raw) (Stream, error) { return sl.Open(ctx, after) }
 	for _, tc := range []struct {
-		name    string
-		cfg     PipelineConfig
-		want    time.Duration
+		name string
+		cfg  PipelineConfig
+		want time.Duration
 	}{
 		{"embedded log", PipelineConfig{Store: st, OpenStream: open, Scanner: sl.Scanner(), JourneyStore: sl, SkewMargin: time.Minute}, 0},
 		{"lungo", PipelineConfig{Store: st, DB: db, SkewMargin: time.Minute}, time.Minute},
