@@ -81,11 +81,6 @@ type attemptsPage struct {
 // document's journey id, which spares searching every journey; the
 // olderAttempts links carry it).
 func (s *server) progressAttemptsPage(w http.ResponseWriter, r *http.Request, rq *request) error {
-	v := rq.params.ByName("id")
-	id, err := primitive.ObjectIDFromHex(v)
-	if err != nil {
-		return errNotFound(fmt.Sprintf("no progress %q", v))
-	}
 	q := r.URL.Query()
 	limit, err := intParam(q, "limit", defaultLimit, 1, maxLimit)
 	if err != nil {
@@ -99,11 +94,7 @@ func (s *server) progressAttemptsPage(w http.ResponseWriter, r *http.Request, rq
 		}
 		before = uint32(n)
 	}
-	pq, err := s.progressQueryOf(r, rq.p)
-	if err != nil {
-		return err
-	}
-	found, err := s.findProgress(r.Context(), pq, id)
+	found, _, err := s.progressOfRequest(r, rq)
 	if err != nil {
 		return err
 	}
@@ -111,7 +102,7 @@ func (s *server) progressAttemptsPage(w http.ResponseWriter, r *http.Request, rq
 	if err != nil {
 		return err
 	}
-	page := attemptsPage{ID: id, Journey: found.c.ID, Attempts: processor.AttemptViews(found.c, attempts)}
+	page := attemptsPage{ID: processor.ProgressID(found.c.ID, found.owner), Journey: found.c.ID, Attempts: processor.AttemptViews(found.c, attempts)}
 	if more && len(attempts) > 0 {
 		page.OlderAttempts = olderAttempts(*found, attempts[0].Number)
 	}

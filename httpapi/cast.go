@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -18,7 +19,9 @@ import (
 // query reaches MongoDB (mongoose lib/cast.js and its SchemaTypes'
 // castForQuery): a string compared with an ObjectId path becomes an
 // ObjectId (a string that is not one is a CastError), and a string or a
-// number compared with a Date path becomes new Date(value). So
+// number compared with a Date path becomes new Date(value), a string
+// compared with a Boolean path becomes true or false ("true", "1", "yes";
+// "false", "0", "no") and one compared with a Number path a number. So
 // {"_id": "<24 hex>"} finds the document, where MongoDB itself would
 // compare a string with an ObjectId and find nothing. castFilter does the
 // same against the API's schemas.
@@ -30,6 +33,8 @@ const (
 	kindOther fieldKind = iota
 	kindObjectID
 	kindDate
+	kindBool
+	kindNumber
 )
 
 // schema returns the kind of a dotted path, without array positions.
@@ -42,6 +47,11 @@ func journeySchema(path string) fieldKind {
 		return kindObjectID
 	case "createdAt", "updatedAt", "recalculateStatus.startedAt", "recalculateStatus.finishedAt":
 		return kindDate
+	case "isActive", "isSequential", "isRepeatable", "isPublic", "waypoints.isActive", "outcomes.isActive",
+		"recalculateStatus.inProgress":
+		return kindBool
+	case "waypoints.count", "waypoints.order", "recalculateStatus.totalCount", "recalculateStatus.remainingCount":
+		return kindNumber
 	}
 	return kindOther
 }
@@ -232,8 +242,49 @@ func (c caster) value(path string, kind fieldKind, v bsoncore.Value) (bsoncore.V
 			return v, nil
 		}
 		return bsoncore.Value{Type: bsontype.DateTime, Data: bsoncore.AppendDateTime(nil, ms)}, nil
+	case kindBool:
+		return c.boolean(path, v)
+	case kindNumber:
+		str, ok := v.StringValueOK()
+		if !ok {
+			return v, nil
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(str), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return v, errBadRequest(c.name, fmt.Sprintf("cast to Number failed for value %q at path %q", str, path))
+		}
+		return bsoncore.Value{Type: bsontype.Double, Data: bsoncore.AppendDouble(nil, f)}, nil
 	}
 	return v, nil
+}
+
+// boolean casts a value compared with a Boolean path as mongoose's
+// castBoolean does: true, "true", 1, "1" and "yes" are true; false,
+// "false", 0, "0" and "no" false; null stays null; anything else is a
+// CastError.
+func (c caster) boolean(path string, v bsoncore.Value) (bsoncore.Value, error) {
+	var b, ok bool
+	switch v.Type {
+	case bsontype.Boolean, bsontype.Null, bsontype.Regex:
+		return v, nil
+	case bsontype.String:
+		switch v.StringValue() {
+		case "true", "1", "yes":
+			b, ok = true, true
+		case "false", "0", "no":
+			b, ok = false, true
+		}
+	case bsontype.Int32:
+		b, ok = v.Int32() == 1, v.Int32() == 0 || v.Int32() == 1
+	case bsontype.Int64:
+		b, ok = v.Int64() == 1, v.Int64() == 0 || v.Int64() == 1
+	case bsontype.Double:
+		b, ok = v.Double() == 1, v.Double() == 0 || v.Double() == 1
+	}
+	if !ok {
+		return v, errBadRequest(c.name, fmt.Sprintf("cast to Boolean failed for value %s at path %q: use true or false", v, path))
+	}
+	return bsoncore.Value{Type: bsontype.Boolean, Data: bsoncore.AppendBoolean(nil, b)}, nil
 }
 
 // isOperatorDoc reports whether a document holds query operators: its

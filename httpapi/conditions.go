@@ -103,6 +103,11 @@ func (s *server) testConditions(w http.ResponseWriter, r *http.Request, rq *requ
 	if err != nil {
 		return errBadRequest("conditions", err.Error())
 	}
+	// What a save would refuse is refused here too, as the operator types.
+	if msg, over := s.cfg.Limits.ConditionsTooLarge(stored); over {
+		s.cfg.LimitStats.Record([]string{journey.LimitConditionBytes})
+		return errBadRequest("conditions", msg)
+	}
 	res := conditionsResult{Conditions: stored, Limit: req.limit, Samples: []statementSample{}}
 	res.IndexPath, res.Indexed = processor.IndexPath(m)
 	verbs := map[string]*verbSeen{}

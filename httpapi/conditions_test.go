@@ -226,6 +226,8 @@ func TestConditionTesterBadRequests(t *testing.T) {
 		{`{"conditions": {"$expr": {"$eq": [1, 1]}}}`, "conditions", "$expr: unsupported operator"},
 		{`{"conditions": {"person": {"$personaIdent": "x"}}}`, "conditions", "$personaIdent"},
 		{testerBody(`{"a": `, 10, 1), "conditions", "invalid JSON"},
+		// What a save refuses (docs/design.md §11) is refused as typed.
+		{testerBody(`{"a": "`+strings.Repeat("x", 70_000)+`"}`, 10, 1), "conditions", "exceed the condition size limit of 65536 bytes"},
 	} {
 		var e struct {
 			Message string `json:"message"`

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 
@@ -199,6 +200,15 @@ func TestIngestEmbeddedLRS(t *testing.T) {
 	if got["id"] != id || r.header.Get("X-Experience-API-Version") != XAPIVersion || !strings.Contains(string(r.body), `"http://example.org/a.b"`) {
 		t.Errorf("GET: %s", r.body)
 	}
+	if ct, err := time.Parse(time.RFC3339Nano, r.header.Get("X-Experience-API-Consistent-Through")); err != nil || time.Since(ct) > time.Minute || time.Since(ct) < 0 {
+		t.Errorf("X-Experience-API-Consistent-Through %q: %v, want the time of the request", r.header.Get("X-Experience-API-Consistent-Through"), err)
+	}
+	// HEAD: as GET without the body (xAPI 1.0.3 Communication §1.1).
+	if r := h.expect(http.StatusOK, http.MethodHead, "/data/xAPI/statements?statementId="+id, credXAPI, "", nil); len(r.body) != 0 ||
+		r.header.Get("X-Experience-API-Version") != XAPIVersion || r.header.Get("X-Experience-API-Consistent-Through") == "" {
+		t.Errorf("HEAD: headers %v, body %q", r.header, r.body)
+	}
+	h.expect(http.StatusNotFound, http.MethodHead, "/data/xAPI/statements?voidedStatementId="+id, credXAPI, "", nil)
 	h.expect(http.StatusNotFound, http.MethodGet, "/data/xAPI/statements?voidedStatementId="+id, credXAPI, "", nil)
 	h.expect(http.StatusNotFound, http.MethodGet, "/data/xAPI/statements?statementId=0b2a3f4e-1c2d-4e5f-8a9b-000000000000", credXAPI, "", nil)
 	h.expect(http.StatusBadRequest, http.MethodGet, "/data/xAPI/statements?statementId=nope", credXAPI, "", nil)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
@@ -159,6 +160,11 @@ func (s *server) getStatement(w http.ResponseWriter, r *http.Request, rq *reques
 	if err := xapiRequest(w, r); err != nil {
 		return err
 	}
+	// xAPI 1.0.3 Communication §2.1.3: every GET of the statement resource
+	// says up to when its answers are complete. A statement is
+	// acknowledged only once its write is synced with its id index, which
+	// this GET reads: every statement stored until now is found.
+	w.Header().Set("X-Experience-API-Consistent-Through", time.Now().UTC().Format(time.RFC3339Nano))
 	q := r.URL.Query()
 	id, wantVoided, param := q.Get("statementId"), false, "statementId"
 	if v := q.Get("voidedStatementId"); v != "" {

@@ -158,6 +158,13 @@ func TestCastFilter(t *testing.T) {
 			`{"createdAt": {"$gte": {"$date": "2024-05-01T00:00:00Z"}, "$lt": {"$date": "2024-05-01T10:30:00Z"}}}`},
 		{`{"updatedAt": 1714564800000}`, `{"updatedAt": {"$date": "2024-05-01T12:00:00Z"}}`},
 		{`{"recalculateStatus.finishedAt": {"$in": ["2024-05-01T12:00:00Z"]}}`, `{"recalculateStatus.finishedAt": {"$in": [{"$date": "2024-05-01T12:00:00Z"}]}}`},
+		// Strings (and 0/1) against Boolean paths become booleans as
+		// mongoose's castBoolean converts them; strings against Number
+		// paths become numbers (mongoose lib/schema/boolean.js, number.js).
+		{`{"isActive": "true", "isPublic": "no"}`, `{"isActive": true, "isPublic": false}`},
+		{`{"waypoints.isActive": {"$in": ["1", 0]}}`, `{"waypoints.isActive": {"$in": [true, false]}}`},
+		{`{"waypoints.count": {"$gte": "3"}}`, `{"waypoints.count": {"$gte": 3.0}}`},
+		{`{"isActive": false}`, `{"isActive": false}`},
 		// Untyped paths, values already typed, null, regexes and operands of
 		// other operators are left alone.
 		{`{"description": "` + hex + `"}`, `{"description": "` + hex + `"}`},
@@ -187,6 +194,9 @@ func TestCastFilter(t *testing.T) {
 		{`{"owner": {"$in": ["` + hex + `", "x"]}}`, `"x" at path "owner"`},
 		{`{"createdAt": {"$gt": "yesterday"}}`, `cast to date failed for value "yesterday" at path "createdAt"`},
 		{`{"updatedAt": 1.5}`, `cast to date failed`},
+		{`{"isActive": "maybe"}`, `cast to Boolean failed for value "maybe" at path "isActive"`},
+		{`{"isSequential": 2}`, `cast to Boolean failed`},
+		{`{"waypoints.count": "many"}`, `cast to Number failed for value "many" at path "waypoints.count"`},
 	} {
 		doc, _ := bsonFromExtJSON(tc.filter)
 		_, err := castFilter("filter", doc, journeySchema)

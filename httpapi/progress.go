@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
@@ -68,11 +69,13 @@ var identParams = []string{"mbox", "mbox_sha1sum", "openid", "account.homePage",
 // ownerParam returns the owner key the ident parameters select, or nil.
 func ownerParam(q url.Values) ([]byte, journey.TrackBy, error) {
 	ident := map[string]any{}
+	var given []string // the parameters, for errors
 	for _, name := range identParams {
 		v := q.Get(name)
 		if v == "" {
 			continue
 		}
+		given = append(given, name)
 		switch name {
 		case "account.homePage", "account.name":
 			acc, _ := ident["account"].(map[string]any)
@@ -95,12 +98,13 @@ func ownerParam(q url.Values) ([]byte, journey.TrackBy, error) {
 		}
 		by = journey.TrackByPersona
 	}
+	field := strings.Join(given, ", ")
 	key, err := journey.OwnerKeyFromIdent(by, ident)
 	if err != nil {
-		return nil, "", errBadRequest("owner", err.Error())
+		return nil, "", errBadRequest(field, err.Error())
 	}
 	if len(key) > state.MaxOwnerLen {
-		return nil, "", errBadRequest("owner", "identifier too long")
+		return nil, "", errBadRequest(field, "identifier too long")
 	}
 	return key, by, nil
 }
@@ -210,23 +214,24 @@ func (s *server) walkStore(ctx context.Context, pq *progressQuery, from *progres
 	return nil
 }
 
-// archivedAttempts reads every archived attempt of an item, in ascending
-// number: the progress filter on completions matches any attempt, not only
-// those a document lists (see render).
-func (s *server) archivedAttempts(it progressItem) ([]progress.Attempt, error) {
-	var archived []progress.Attempt
+// eachArchivedAttempt calls fn with every archived attempt of an item, in
+// ascending number, one decoded at a time into the same Attempt (fn must
+// not keep the pointer past its call): the progress filter on completions
+// matches any attempt, not only those a document lists (see render).
+func (s *server) eachArchivedAttempt(it progressItem, fn func(*progress.Attempt)) error {
+	var a progress.Attempt // one for the walk: fn must not keep it
 	err := s.cfg.Store.Attempts(it.c.ID, it.owner, func(_ uint32, value []byte) error {
-		a, err := progress.DecodeAttempt(value)
-		if err != nil {
+		var err error
+		if a, err = progress.DecodeAttempt(value); err != nil {
 			return err
 		}
-		archived = append(archived, a)
+		fn(&a)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
+		return fmt.Errorf("attempts of journey %s: %w", it.c.ID.Hex(), err)
 	}
-	return archived, nil
+	return nil
 }
 
 // listProgress serves GET /api/v2/journeyprogress: a JSON array of

@@ -126,6 +126,10 @@ func progressSchema(path string) fieldKind {
 		return kindObjectID
 	case "createdAt", "updatedAt", "completions.completedAt":
 		return kindDate
+	case "completions.isCompleted":
+		return kindBool
+	case "completions.attempt":
+		return kindNumber
 	}
 	return kindOther
 }
@@ -206,8 +210,9 @@ func (f *progressFilter) checkField(name, path string, v bson.RawValue) error {
 }
 
 // match reports whether the progress item satisfies the filter; attempts
-// reads the owner's archived attempts when the filter needs them.
-func (f *progressFilter) match(it progressItem, rec *progress.Record, attempts func() ([]progress.Attempt, error)) (bool, error) {
+// calls its argument with each of the owner's archived attempts, in
+// ascending number, when the filter needs them.
+func (f *progressFilter) match(it progressItem, rec *progress.Record, attempts func(func(*progress.Attempt)) error) (bool, error) {
 	if f.journeys != nil && !f.journeys[it.c.ID] || f.owners != nil && !f.owners[string(it.owner)] {
 		return false, nil
 	}
@@ -219,7 +224,11 @@ func (f *progressFilter) match(it progressItem, rec *progress.Record, attempts f
 }
 
 // filterView builds the filter view of a progress item (see above).
-func filterView(it progressItem, rec *progress.Record, withCompletions bool, attempts func() ([]progress.Attempt, error)) (bson.Raw, error) {
+// With completions, the view holds each attempt's number and completion
+// only (a few dozen bytes), built as the archive is read: an owner with
+// 100,000 attempts costs a few MB while it is matched, not its attempts
+// decoded all at once.
+func filterView(it progressItem, rec *progress.Record, withCompletions bool, attempts func(func(*progress.Attempt)) error) (bson.Raw, error) {
 	ident, err := processor.OwnerIdent(it.c.TrackBy, it.owner, rec.Display)
 	if err != nil {
 		return nil, fmt.Errorf("progress of journey %s: %w", it.c.ID.Hex(), err)
@@ -252,10 +261,6 @@ func filterView(it progressItem, rec *progress.Record, withCompletions bool, att
 	d = bsoncore.AppendDateTimeElement(d, "createdAt", rec.CreatedAt)
 	d = bsoncore.AppendDateTimeElement(d, "updatedAt", rec.UpdatedAt)
 	if withCompletions {
-		archived, err := attempts()
-		if err != nil {
-			return nil, err
-		}
 		cidx, dd := bsoncore.AppendArrayElementStart(d, "completions")
 		n := 0
 		add := func(a *progress.Attempt) {
@@ -270,8 +275,8 @@ func filterView(it progressItem, rec *progress.Record, withCompletions bool, att
 			}
 			dd, _ = bsoncore.AppendDocumentEnd(x, aidx)
 		}
-		for i := range archived {
-			add(&archived[i])
+		if err := attempts(add); err != nil {
+			return nil, err
 		}
 		if rec.Attempt.Number > 0 && !rec.Done() {
 			add(&rec.Attempt)
@@ -324,5 +329,5 @@ func (s *server) matchProgress(f *progressFilter, it progressItem) (bool, error)
 	if err := rec.Decode(it.value); err != nil {
 		return false, fmt.Errorf("progress of journey %s: %w", it.c.ID.Hex(), err)
 	}
-	return f.match(it, &rec, func() ([]progress.Attempt, error) { return s.archivedAttempts(it) })
+	return f.match(it, &rec, func(fn func(*progress.Attempt)) error { return s.eachArchivedAttempt(it, fn) })
 }

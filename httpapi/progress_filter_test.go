@@ -158,6 +158,7 @@ func TestProgressFilter(t *testing.T) {
 		{"_id", `{"_id": "` + unordered[0] + `"}`, unordered[:1]},
 		{"completed", `{"journey": "` + k.ID + `", "completions.isCompleted": true}`, done},
 		{"not completed", `{"completions.isCompleted": {"$ne": true}, "journey": "` + k.ID + `"}`, notDone},
+		{"completed, cast from a string as mongoose casts", `{"journey": "` + k.ID + `", "completions.isCompleted": "true"}`, done},
 		{"completedAt set", `{"journey": "` + k.ID + `", "completions.completedAt": {"$ne": null}}`, done},
 		{"completedAt after 2000", `{"journey": "` + k.ID + `", "completions.completedAt": {"$gt": "2000-01-01"}}`, done},
 		{"completions $elemMatch", `{"journey": "` + k.ID + `", "completions": {"$elemMatch": {"isCompleted": true, "attempt": 1}}}`, done},

@@ -57,16 +57,7 @@ func (s *server) getProgressOrCount(w http.ResponseWriter, r *http.Request, rq *
 	if rq.params.ByName("id") == "count" {
 		return s.countProgress(w, r, rq)
 	}
-	v := rq.params.ByName("id")
-	id, err := primitive.ObjectIDFromHex(v)
-	if err != nil {
-		return errNotFound(fmt.Sprintf("no progress %q", v))
-	}
-	pq, err := s.progressQueryOf(r, rq.p)
-	if err != nil {
-		return err
-	}
-	found, err := s.findProgress(r.Context(), pq, id)
+	found, pq, err := s.progressOfRequest(r, rq)
 	if err != nil {
 		return err
 	}
@@ -76,4 +67,24 @@ func (s *server) getProgressOrCount(w http.ResponseWriter, r *http.Request, rq *
 	}
 	writeJSON(w, http.StatusOK, doc)
 	return nil
+}
+
+// progressOfRequest finds the progress document the request's :id names
+// among those its query (journey, filter, …) selects, and returns it with
+// that query: a 404 when the id is malformed or selects nothing.
+func (s *server) progressOfRequest(r *http.Request, rq *request) (*progressItem, *progressQuery, error) {
+	v := rq.params.ByName("id")
+	id, err := primitive.ObjectIDFromHex(v)
+	if err != nil {
+		return nil, nil, errNotFound(fmt.Sprintf("no progress %q", v))
+	}
+	pq, err := s.progressQueryOf(r, rq.p)
+	if err != nil {
+		return nil, nil, err
+	}
+	found, err := s.findProgress(r.Context(), pq, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return found, pq, nil
 }

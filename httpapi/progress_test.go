@@ -176,8 +176,15 @@ func TestProgressDocuments(t *testing.T) {
 	}
 
 	// Selection errors and empty selections.
-	for _, q := range []string{"journey=xyz", "mbox=a&openid=b", "account.name=only", "persona=nope", "persona=" + orgA.Hex() + "&mbox=x", "limit=0"} {
-		f.expect(http.StatusBadRequest, http.MethodGet, "/api/v2/journeyprogress?"+q, credA, "", nil)
+	for _, tc := range []struct{ q, field string }{
+		{"journey=xyz", "journey"}, {"mbox=a&openid=b", "mbox, openid"}, {"account.name=only", "account.name"},
+		{"persona=nope", "persona"}, {"persona=" + orgA.Hex() + "&mbox=x", "persona"}, {"limit=0", "limit"},
+	} {
+		var e errorResponse
+		f.expect(http.StatusBadRequest, http.MethodGet, "/api/v2/journeyprogress?"+tc.q, credA, "", &e)
+		if len(e.Errors) != 1 || e.Errors[0].Field != tc.field {
+			t.Errorf("%s: errors %+v, want one naming %s", tc.q, e.Errors, tc.field)
+		}
 	}
 	var none []progressDoc
 	f.expect(http.StatusOK, http.MethodGet, "/api/v2/journeyprogress?journey="+j.ID+"&persona="+orgA.Hex(), credA, "", &none)

@@ -75,7 +75,10 @@ func (s *server) routeTable() []route {
 		rs = append(rs,
 			route{method: http.MethodPost, pattern: "/data/xAPI/statements", access: accessIngest, h: s.ingest},
 			route{method: http.MethodPut, pattern: "/data/xAPI/statements", access: accessIngest, h: s.putStatement},
-			route{method: http.MethodGet, pattern: "/data/xAPI/statements", access: accessIngest, h: s.getStatement})
+			route{method: http.MethodGet, pattern: "/data/xAPI/statements", access: accessIngest, h: s.getStatement},
+			// xAPI 1.0.3 Communication §1.1: HEAD is answered as GET
+			// without the body (net/http drops what the handler writes).
+			route{method: http.MethodHead, pattern: "/data/xAPI/statements", access: accessIngest, h: s.getStatement})
 	}
 	if s.cfg.Metrics != nil {
 		rs = append(rs, route{method: http.MethodGet, pattern: "/metrics", access: accessPublic, h: s.metrics})

@@ -84,6 +84,7 @@ func TestMetricsExportSources(t *testing.T) {
 	ps.ScanPasses.Store(4)
 	ps.Scanned.Store(5000)
 	ps.HistoryLost.Store(2)
+	ps.OwnerRecomputes.Store(4)
 	stream := source.Stats{Events: 200, Ignored: 201, Failures: 202, Reconnects: 203, HistoryLost: 204, Invalidates: 205, Lookups: 206, Fragments: 207}
 	ready := errors.New("change stream not connected")
 
@@ -124,6 +125,7 @@ func TestMetricsExportSources(t *testing.T) {
 		"journeys_recalculation_scan_passes_total":              4,
 		"journeys_recalculation_scanned_statements_total":       5000,
 		"journeys_stream_history_lost_total":                    2,
+		"journeys_owner_recomputes_total":                       4,
 		"journeys_stream_ready":                                 0,
 		"journeys_stream_events_total":                          200,
 		"journeys_stream_ignored_events_total":                  201,

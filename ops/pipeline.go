@@ -16,6 +16,7 @@ type pipelineCollector struct {
 
 	lag, ckptAge, remaining, recalcs, lost *prometheus.Desc
 	running, passes, scanned               *prometheus.Desc
+	ownerRecomputes                        *prometheus.Desc
 }
 
 func newPipelineCollector(s *processor.PipelineStats, now func() time.Time) *pipelineCollector {
@@ -38,6 +39,8 @@ func newPipelineCollector(s *processor.PipelineStats, now func() time.Time) *pip
 			"Journey recalculations started (one per journey recalculated).", nil, nil),
 		lost: prometheus.NewDesc("journeys_stream_history_lost_total",
 			"Times the change stream's resume point had left the oplog, so every active journey was recalculated.", nil, nil),
+		ownerRecomputes: prometheus.NewDesc("journeys_owner_recomputes_total",
+			"Owners whose progress was rebuilt from their stored statements after the LRS updated a statement: a persona assigned or merged, a statement voided.", nil, nil),
 	}
 }
 
@@ -51,6 +54,7 @@ func (c *pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.running
 	ch <- c.passes
 	ch <- c.scanned
+	ch <- c.ownerRecomputes
 }
 
 // Collect implements prometheus.Collector.
@@ -71,6 +75,7 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, c.running, float64(max(s.RecalcRunning.Load(), 0)))
 	counter(ch, c.passes, s.ScanPasses.Load())
 	counter(ch, c.scanned, s.Scanned.Load())
+	counter(ch, c.ownerRecomputes, s.OwnerRecomputes.Load())
 }
 
 // newCommitHistogram returns the histogram of the pipeline's commit

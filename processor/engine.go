@@ -36,12 +36,15 @@ type Engine struct {
 	stale map[primitive.ObjectID]bool
 
 	// Pending work since the last Commit.
-	batch   *state.Batch
-	dirty   map[string]*entry
-	order   []*entry
-	fired   map[string]bool // fired markers written in the pending batch
-	queued  []outbox.Delivery
-	pending int // statements applied since the last Commit
+	batch *state.Batch
+	dirty map[string]*entry
+	order []*entry
+	fired map[string]bool // fired markers written in the pending batch
+	// personas are the persona index entries written in the pending batch
+	// (see statementPersona).
+	personas map[[12]byte][12]byte
+	queued   []outbox.Delivery
+	pending  int // statements applied since the last Commit
 
 	// cache holds committed records across commits.
 	cache *recordCache
@@ -68,6 +71,9 @@ type scratch struct {
 	// (ScanStatement, StatementFor): a recalculating journey then takes
 	// it instead of holding it back.
 	rebuilding bool
+	// recomputing is set while an owner recompute applies statements: the
+	// recompute skip set does not apply to it (see Pipeline.recomputeOwner).
+	recomputing bool
 
 	// Candidate collection: epoch tells this statement's candidate marks
 	// (live.epoch) from older ones; touched lists the journeys marked;
@@ -111,6 +117,9 @@ type live struct {
 	// status is the journey's current recalculateStatus, for callback
 	// bodies (SetStatus).
 	status journey.RecalculateStatus
+	// rskip holds the statements an owner recompute applied that the
+	// stream may still deliver (see recompute_skip.go); nil when none.
+	rskip map[primitive.ObjectID]struct{}
 
 	// Candidate bookkeeping for the statement being processed.
 	epoch   uint64
@@ -179,6 +188,7 @@ func NewEngine(store *state.Store, opts Options) *Engine {
 		stale:     map[primitive.ObjectID]bool{},
 		dirty:     map[string]*entry{},
 		fired:     map[string]bool{},
+		personas:  map[[12]byte][12]byte{},
 	}
 	e.sc.visit = e.visitValue
 	e.sc.match = e.matchWaypoint
@@ -360,6 +370,11 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	if l.deferred && !e.sc.rebuilding {
 		return e.deferLive(l, doc)
 	}
+	if l.rskip != nil && !e.sc.recomputing {
+		if _, ok := l.rskip[h.ID]; ok {
+			return nil
+		}
+	}
 	e.sc.doc, e.sc.live = doc, l
 	// A statement that matches none of its candidate waypoints cannot count
 	// (sequential journeys only count a statement that matches the first
@@ -395,6 +410,9 @@ func (e *Engine) applyJourney(l *live, doc bson.Raw) error {
 	}
 	en.changed = true
 	e.stats.Matched.Add(1)
+	if c.TrackBy == journey.TrackByPersona {
+		e.notePersona(h.ID, [12]byte(owner[1:]))
+	}
 	if eff.Completed {
 		return e.completed(en)
 	}
@@ -523,7 +541,12 @@ func (e *Engine) CommitRedoable(checkpoint []byte) error {
 func (e *Engine) commit(checkpoint []byte, sync bool) error {
 	b := e.pendingBatch()
 	for _, en := range e.order {
-		if en.changed {
+		switch {
+		case !en.changed:
+		case en.rec.Attempt.Number == 0:
+			// Reset by an owner recompute and nothing counted since.
+			b.DeleteProgress(en.l.c.ID, en.owner)
+		default:
 			e.sc.encodeBuf = en.rec.AppendBinary(e.sc.encodeBuf[:0])
 			b.PutProgress(en.l.c.ID, en.owner, e.sc.encodeBuf)
 		}
@@ -572,6 +595,7 @@ func (e *Engine) resetPending() {
 	e.batch = nil
 	clear(e.dirty)
 	clear(e.fired)
+	clear(e.personas)
 	for i := range e.order {
 		e.order[i] = nil
 	}

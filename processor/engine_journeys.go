@@ -48,9 +48,10 @@ func (e *Engine) SetJourney(c *journey.Compiled, quietBefore int64) {
 		l.required = append(l.required, w.Matcher.Required())
 	}
 	if prev, ok := e.journeys[c.ID]; ok {
-		// A running recalculation belongs to the progress, not the
-		// definition.
+		// A running recalculation and the recompute skip set belong to the
+		// progress, not the definition.
 		l.deferred, l.nextSeq, l.status = prev.deferred, prev.nextSeq, prev.status
+		l.rskip = prev.rskip
 		if prev.c.Organisation != c.Organisation {
 			e.reindex(prev.c.Organisation)
 		}

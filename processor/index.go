@@ -52,31 +52,16 @@ var lowSelectivity = map[string]bool{
 // index is deterministic.
 func buildOrgIndex(journeys []*live) *orgIndex {
 	oi := &orgIndex{journeys: journeys}
-	distinct := map[string]map[string]struct{}{}
+	var all [][]cond.Constraint
 	for _, l := range journeys {
-		for _, cs := range l.required {
-			for _, c := range cs {
-				set := distinct[c.Path]
-				if set == nil {
-					set = map[string]struct{}{}
-					distinct[c.Path] = set
-				}
-				for _, v := range c.Values {
-					set[valueKey(v)] = struct{}{}
-				}
-			}
-		}
+		all = append(all, l.required...)
 	}
+	distinct := distinctValues(all...)
 	byPath := map[string]*pathIndex{}
 	for ji, l := range journeys {
 		for wi, cs := range l.required {
 			ref := wpRef{j: int32(ji), w: int32(wi)}
-			best := -1
-			for ci, c := range cs {
-				if best < 0 || better(c, cs[best], distinct) {
-					best = ci
-				}
-			}
+			best := bestConstraint(cs, distinct)
 			if best < 0 {
 				oi.always = append(oi.always, ref)
 				continue
@@ -105,6 +90,40 @@ func buildOrgIndex(journeys []*live) *orgIndex {
 	return oi
 }
 
+// distinctValues maps each path that the waypoints' required constraints
+// name to the set of distinct values (by valueKey) they require there.
+func distinctValues(waypoints ...[]cond.Constraint) map[string]map[string]struct{} {
+	distinct := map[string]map[string]struct{}{}
+	for _, cs := range waypoints {
+		for _, c := range cs {
+			set := distinct[c.Path]
+			if set == nil {
+				set = map[string]struct{}{}
+				distinct[c.Path] = set
+			}
+			for _, v := range c.Values {
+				set[valueKey(v)] = struct{}{}
+			}
+		}
+	}
+	return distinct
+}
+
+// bestConstraint returns the position in cs of the constraint a waypoint
+// is indexed under (see better), or -1 when it has none.
+func bestConstraint(cs []cond.Constraint, distinct map[string]map[string]struct{}) int {
+	best := -1
+	for i, c := range cs {
+		if best < 0 || better(c, cs[best], distinct) {
+			best = i
+		}
+	}
+	return best
+}
+
+// better reports whether a is a better constraint to index a waypoint
+// under than b: not of low selectivity, more distinct values across the
+// organisation, fewer values of its own, then by path name.
 func better(a, b cond.Constraint, distinct map[string]map[string]struct{}) bool {
 	if la, lb := lowSelectivity[a.Path], lowSelectivity[b.Path]; la != lb {
 		return lb

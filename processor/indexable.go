@@ -16,23 +16,7 @@ import "github.com/journeys/journeys/processor/cond"
 // depend on the others.
 func IndexPath(m *cond.Matcher) (path string, ok bool) {
 	cs := m.Required()
-	distinct := map[string]map[string]struct{}{}
-	for _, c := range cs {
-		set := distinct[c.Path]
-		if set == nil {
-			set = map[string]struct{}{}
-			distinct[c.Path] = set
-		}
-		for _, v := range c.Values {
-			set[valueKey(v)] = struct{}{}
-		}
-	}
-	best := -1
-	for i, c := range cs {
-		if best < 0 || better(c, cs[best], distinct) {
-			best = i
-		}
-	}
+	best := bestConstraint(cs, distinctValues(cs))
 	if best < 0 {
 		return "", false
 	}

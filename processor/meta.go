@@ -66,6 +66,13 @@ type journeyMeta struct {
 	// QuietBefore suppresses callbacks for completions by statements stored
 	// before it (Unix ms).
 	QuietBefore int64 `bson:"quietBefore"`
+	// RecomputeSkip lists statements owner recomputes applied that the
+	// stream may still deliver (see recompute_skip.go).
+	RecomputeSkip []skipEntry `bson:"recomputeSkip,omitempty"`
+	// DeferredRecomputes are the owner recomputes statement updates asked
+	// for while the journey recalculated, run when it hands over (see
+	// recompute.go).
+	DeferredRecomputes []deferredRecompute `bson:"deferredRecomputes,omitempty"`
 }
 
 func (m *journeyMeta) encode() ([]byte, error) {

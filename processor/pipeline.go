@@ -90,7 +90,14 @@ type Pipeline struct {
 	live  atomic.Pointer[Stream]
 	metas map[primitive.ObjectID]*journeyMeta
 	cp    checkpoint
+	// recomputes are the owner recomputes queued by statement updates
+	// since the last commit (see recompute.go).
+	recomputes recomputeQueue
 
+	// rskipUntil is the earliest time (Unix ms) a stored statement
+	// delivered expires some owner recompute's skip entries (0 when none),
+	// so that expiring them costs one comparison per statement.
+	rskipUntil int64
 	// floorStored is the largest stored time (Unix ms) in the statements
 	// collection when the stream was opened: every statement the stream
 	// delivers was inserted after it (see recalc.go).
@@ -126,6 +133,9 @@ type PipelineStats struct {
 	// Scanned counts the statements they read.
 	ScanPasses atomic.Uint64
 	Scanned    atomic.Uint64
+	// OwnerRecomputes counts owners whose progress a statement update
+	// (Learning Locker's persona assignment, merge or voiding) rebuilt.
+	OwnerRecomputes atomic.Uint64
 	// HistoryLost counts restarts of the stream after its history was lost.
 	HistoryLost atomic.Uint64
 	// CommitDuration, when set, observes each commit's duration in seconds.
@@ -252,7 +262,9 @@ func (p *Pipeline) reset() {
 	}
 	p.engine.forgetJourneys()
 	clear(p.metas)
+	p.recomputes.clear()
 	p.cp = checkpoint{}
+	p.rskipUntil = 0
 }
 
 func (p *Pipeline) run(ctx context.Context) error {
@@ -283,7 +295,7 @@ func (p *Pipeline) run(ctx context.Context) error {
 		switch {
 		case ctx.Err() != nil:
 			// Graceful stop: keep everything applied so far.
-			return p.commit()
+			return p.commit(context.WithoutCancel(ctx))
 		case errors.Is(err, source.ErrHistoryLost):
 			if err := p.historyLost(ctx); err != nil {
 				return err
@@ -333,6 +345,9 @@ func (p *Pipeline) follow(ctx context.Context) error {
 		if it.err != nil {
 			return it.err
 		}
+		// The turn's clock was read before the wait for this event: a
+		// recalculation it starts must not be dated before the change.
+		p.turn = p.cfg.Now().Truncate(time.Millisecond)
 		return p.apply(ctx, it.ev)
 	}
 	waiting := func() bool { return len(events) > 0 }
@@ -413,7 +428,7 @@ func (p *Pipeline) follow(ctx context.Context) error {
 		}
 		// A status report makes the turn durable: what a status says was
 		// scanned survives a crash.
-		if err := p.commitTurn(live || handed || report); err != nil {
+		if err := p.commitTurn(ctx, live || handed || report); err != nil {
 			return err
 		}
 		if report {
@@ -451,6 +466,7 @@ func (p *Pipeline) load() (fresh bool, err error) {
 			return nil
 		}
 		p.engine.SetJourney(c, m.QuietBefore)
+		p.restoreRecomputeSkips(c.ID, m)
 		if err := p.loadRecalculation(c); err != nil {
 			return err
 		}
@@ -511,7 +527,7 @@ func (p *Pipeline) historyLost(ctx context.Context) error {
 	p.stats.HistoryLost.Add(1)
 	p.log.Warn("change stream history lost: recalculating every active journey")
 	// What was applied before the loss is complete and p.cp covers it.
-	if err := p.commit(); err != nil {
+	if err := p.commit(ctx); err != nil {
 		return err
 	}
 	if p.src != nil {
@@ -545,8 +561,15 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 		if s := res.Header.Stored; s > p.cp.LastStored {
 			p.cp.LastStored = s
 		}
+		if p.rskipUntil != 0 && res.Header.Stored > p.rskipUntil {
+			p.expireRecomputeSkips(res.Header.Stored)
+		}
 	case source.KindJourneyUpsert:
 		if err := p.journeyChanged(ev.Doc, int64(ev.ClusterTime.T)*1000, 0); err != nil {
+			return err
+		}
+	case source.KindStatementUpdate:
+		if err := p.statementUpdated(ev); err != nil {
 			return err
 		}
 	case source.KindJourneyDelete:
@@ -563,19 +586,24 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 	return nil
 }
 
-// commit commits the pending work with the checkpoint and waits until it
-// is durable.
-func (p *Pipeline) commit() error { return p.commitTurn(true) }
+// commit makes everything applied so far durable with the checkpoint of
+// the last applied event, owner recomputes still queued included.
+func (p *Pipeline) commit(ctx context.Context) error { return p.commitTurn(ctx, true) }
 
-// commitTurn commits the pending work with the checkpoint. A turn that only
-// applied scan statements (not durable: no stream event, no hand-over, no
-// status report due) does not wait for the fsync (Engine.CommitRedoable):
-// its effects travel with the pass's position, so a crash loses both and
-// the scan redoes them, and the next durable commit's fsync — a live
+// commitTurn commits the pending work with the checkpoint, owner recomputes
+// still queued included. A turn that only applied scan statements (not
+// durable: no stream event, no hand-over, no queued recompute, no status
+// report due) does not wait for the fsync (Engine.CommitRedoable): its
+// effects travel with the pass's position, so a crash loses both and the
+// scan redoes them, and the next durable commit's fsync — a live
 // statement's, or the status report's at least every statusEvery — makes
 // them durable. A live statement thus does not wait for scan chunks'
 // fsyncs, and a crash costs a scan at most statusEvery of its work.
-func (p *Pipeline) commitTurn(durable bool) error {
+func (p *Pipeline) commitTurn(ctx context.Context, durable bool) error {
+	durable = durable || len(p.recomputes.order) > 0
+	if err := p.flushRecomputes(ctx); err != nil {
+		return err
+	}
 	var cp []byte
 	if len(p.cp.Token) > 0 {
 		cp = p.cp.encode()

@@ -64,6 +64,7 @@ func (p *Pipeline) journeyChanged(doc bson.Raw, at, rebuild int64) error {
 	}
 	if old != nil {
 		m.QuietBefore = old.QuietBefore
+		m.RecomputeSkip, m.DeferredRecomputes = old.RecomputeSkip, old.DeferredRecomputes
 	}
 	switch a.Kind {
 	case actSuspend:
@@ -86,6 +87,10 @@ func (p *Pipeline) journeyChanged(doc bson.Raw, at, rebuild int64) error {
 		}
 		p.engine.SetJourney(c, m.QuietBefore)
 	case actRecalculate:
+		// The recalculation reads the statements anew: the recompute skip
+		// entries are moot (see recompute_skip.go).
+		m.RecomputeSkip = nil
+		p.restoreRecomputeSkips(id, m)
 		return p.startRecalculation(c, m, a.QuietBefore)
 	case actMetadata:
 		p.engine.SetJourney(c, m.QuietBefore)
@@ -97,6 +102,7 @@ func (p *Pipeline) journeyChanged(doc bson.Raw, at, rebuild int64) error {
 		// recalculation writes, updatedAt): keep the live journey and its
 		// index.
 	}
+	p.restoreRecomputeSkips(id, m)
 	return p.putMeta(id, m)
 }
 

@@ -350,6 +350,7 @@ func (p *Pipeline) finishRecalculation(j *recalcJob) {
 	p.noteJobs()
 	p.engine.SetDeferred(j.id, false, 0)
 	p.engine.pendingBatch().DeleteRecalc(j.id)
+	p.runDeferredRecomputes(j.id)
 	now := p.clock()
 	started := time.UnixMilli(j.st.StartedAt)
 	p.publishStatus(j.id, journey.RecalculateStatus{TotalCount: j.st.Scanned, StartedAt: &started, FinishedAt: &now})

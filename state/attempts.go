@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"github.com/cockroachdb/pebble"
 )
 
 // AttemptsBefore calls fn with the archived attempts of owner in journey j
@@ -45,31 +43,3 @@ func (s *Store) AttemptsBefore(j JourneyID, owner []byte, before uint32, limit i
 
 // errScanDone ends a scan early without an error.
 var errScanDone = errors.New("state: scan done")
-
-// scanReverse calls fn for each key in [lower, upper), in descending key
-// order.
-func (s *Store) scanReverse(lower, upper []byte, fn func(key, value []byte) error) (err error) {
-	if !s.gate.enter() {
-		return ErrClosed
-	}
-	defer s.gate.exit()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := it.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	for valid := it.Last(); valid; valid = it.Prev() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return err
-		}
-		if err := fn(it.Key(), v); err != nil {
-			return err
-		}
-	}
-	return nil
-}

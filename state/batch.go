@@ -110,6 +110,27 @@ func (b *Batch) ResetJourneyProgress(j JourneyID) {
 	b.DeleteRecalc(j)
 }
 
+// ResetOwnerProgress deletes owner's progress and archived attempts in
+// journey j, which a recompute of that owner rebuilds in the same batch
+// (writes later in a batch win over its range deletions), keeping the
+// fired markers (see DeleteJourney).
+func (b *Batch) ResetOwnerProgress(j JourneyID, owner []byte) {
+	if !b.validOwner(owner) {
+		return
+	}
+	b.record(b.b.Delete(b.ownerKey(kindProgress, j, owner), nil))
+	b.key = appendOwnerKey(b.key[:0], kindAttempt, j, owner)
+	n := len(b.key)
+	b.key = appendPrefixEnd(b.key, b.key[:n])
+	b.record(b.b.DeleteRange(b.key[:n], b.key[n:], nil))
+}
+
+// SetStatementPersona records that statement (a statement document's _id)
+// counted for persona (its person._id) in a persona-tracked journey.
+func (b *Batch) SetStatementPersona(statement, persona [12]byte) {
+	b.set(b.idKey(kindPersonaOf, statement[:]), persona[:])
+}
+
 // PutOutbox queues a pending delivery under id.
 func (b *Batch) PutOutbox(id, value []byte) {
 	b.set(b.idKey(kindOutbox, id), value)

@@ -64,6 +64,7 @@
 //	0x08  0x08 journey[12]                            running recalculation
 //	0x09  0x09 journey[12] seq[8]                     pending live statement
 //	0x0A  0x0A journey[12] statement[12]              hand-over skip entry (empty)
+//	0x0B  0x0B statement[12]                          persona it counted for
 //
 // A recalculation that runs beside the live stream keeps its state (0x08),
 // the journey's live statements held back until its scan is done, in
@@ -71,7 +72,16 @@
 // may still deliver (0x0A); DeleteRecalc, DeleteJourney and
 // ResetJourneyProgress drop all three.
 //
-// Deleting or resetting a journey is therefore a few range deletions,
+// The persona index (0x0B) maps a statement document's _id to the persona
+// (person._id) journeysd last counted it for in a persona-tracked journey.
+// When Learning Locker moves statements to another persona (a merge), the
+// change event carries only the new persona; the index names the old one,
+// whose progress must be recomputed. It holds one entry per statement that
+// matched a persona-tracked journey and is never pruned: a stale entry only
+// costs a recompute that changes nothing.
+//
+// Deleting or resetting a journey, or one owner's progress in it
+// (ResetOwnerProgress), is therefore a few range deletions,
 // independent of the number of owners. Fired markers deliberately outlive
 // Batch.DeleteJourney and Batch.ResetJourneyProgress: see DeleteJourney.
 //

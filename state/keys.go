@@ -29,6 +29,7 @@ const (
 	kindRecalc     byte = 0x08
 	kindPending    byte = 0x09
 	kindSkip       byte = 0x0A
+	kindPersonaOf  byte = 0x0B
 )
 
 // Encoded sizes of the fixed-width key parts.

@@ -193,8 +193,20 @@ func (s *Store) get(key []byte) ([]byte, bool, error) {
 	return out, true, closer.Close()
 }
 
-// scan calls fn for each key in [lower, upper).
-func (s *Store) scan(lower, upper []byte, fn func(key, value []byte) error) (err error) {
+// scan calls fn for each key in [lower, upper), in ascending key order.
+func (s *Store) scan(lower, upper []byte, fn func(key, value []byte) error) error {
+	return s.iterate(lower, upper, false, fn)
+}
+
+// scanReverse calls fn for each key in [lower, upper), in descending key
+// order.
+func (s *Store) scanReverse(lower, upper []byte, fn func(key, value []byte) error) error {
+	return s.iterate(lower, upper, true, fn)
+}
+
+// iterate calls fn for each key in [lower, upper), in descending key order
+// when reverse is set, ascending otherwise.
+func (s *Store) iterate(lower, upper []byte, reverse bool, fn func(key, value []byte) error) (err error) {
 	if !s.gate.enter() {
 		return ErrClosed
 	}
@@ -210,7 +222,11 @@ func (s *Store) scan(lower, upper []byte, fn func(key, value []byte) error) (err
 			err = cerr
 		}
 	}()
-	for valid := it.First(); valid; valid = it.Next() {
+	first, next := it.First, it.Next
+	if reverse {
+		first, next = it.Last, it.Prev
+	}
+	for valid := first(); valid; valid = next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
@@ -220,4 +236,18 @@ func (s *Store) scan(lower, upper []byte, fn func(key, value []byte) error) (err
 		}
 	}
 	return nil
+}
+
+// StatementPersona returns the persona that statement last counted for in a
+// persona-tracked journey (see Batch.SetStatementPersona).
+func (s *Store) StatementPersona(statement [12]byte) (persona [12]byte, ok bool, err error) {
+	v, ok, err := s.get(append([]byte{kindPersonaOf}, statement[:]...))
+	if err != nil || !ok {
+		return persona, false, err
+	}
+	if len(v) != len(persona) {
+		return persona, false, fmt.Errorf("state: persona of statement %x: corrupt value of %d bytes", statement, len(v))
+	}
+	copy(persona[:], v)
+	return persona, true, nil
 }

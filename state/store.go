@@ -10,6 +10,8 @@ import (
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
+
+	"github.com/journeys/journeys/internal/pebblelog"
 )
 
 // DefaultCacheSize is the block cache capacity used when Options.CacheSize
@@ -82,8 +84,8 @@ func Open(dir string, opts Options) (*Store, error) {
 		// answer those misses without reading data blocks. Pebble extends
 		// the settings of the last listed level to the levels below it.
 		Levels:        []pebble.LevelOptions{{FilterPolicy: bloom.FilterPolicy(10)}},
-		Logger:        pebbleLogger{logger},
-		EventListener: eventListener(logger),
+		Logger:        pebblelog.Logger(logger),
+		EventListener: pebblelog.EventListener(logger),
 	})
 	if err != nil {
 		if lockHeld(err) {

@@ -60,6 +60,8 @@ func (d *daemon) pipelineConfig() processor.PipelineConfig {
 	c.DB = d.lrs.DB
 	c.Statements, c.Journeys = d.lrs.Config.Statements, d.lrs.Config.Journeys
 	c.ServerSideFilter = true
+	// The scan follows the order of the statements index BuildIndexes
+	// finds (Learning Locker's own, walked backwards) or builds.
 	scanner := lrs.NewMongoScanner(d.lrs.DB, d.lrs.Config.Statements)
 	scanner.Chunk = d.cfg.ScanChunk
 	scanner.Index = d.lrs.ScanIndex // LL's org_stored__id as it is

@@ -91,6 +91,24 @@ func metric(addr, name string) (float64, error) {
 	return 0, fmt.Errorf("no metric %s", name)
 }
 
+// cpuSeconds returns the CPU time (user and system) process pid has used,
+// from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s, Linux's
+// USER_HZ).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count from after it.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100
+}
+
 // rssMB returns the resident set size of process pid in MiB.
 func rssMB(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -164,6 +182,7 @@ func BenchmarkLogEndToEnd(b *testing.B) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
+	cpu0 := cpuSeconds(d.cmd.Process.Pid)
 	b.ResetTimer()
 	start := time.Now()
 	for range clients {
@@ -200,6 +219,7 @@ func BenchmarkLogEndToEnd(b *testing.B) {
 			marks = append(marks, time.Now())
 		}
 	}
+	cpu := cpuSeconds(d.cmd.Process.Pid) - cpu0
 	wg.Wait()
 	b.StopTimer()
 	total := marks[9].Sub(start).Seconds()
@@ -218,6 +238,7 @@ func BenchmarkLogEndToEnd(b *testing.B) {
 	b.ReportMetric(first, "first-decile-stmts/s")
 	b.ReportMetric(last, "last-decile-stmts/s")
 	b.ReportMetric(last/first, "last/first")
+	b.ReportMetric(cpu/float64(n)*1e6, "daemon-cpu-µs/stmt")
 	b.ReportMetric(rssMB(d.cmd.Process.Pid), "rss-MiB-end")
 	b.ReportMetric(maxRSS, "rss-MiB-max")
 	du, _ := dirSize(filepath.Join(d.dataDir, "log"))

@@ -240,6 +240,12 @@ func extraRulesHold(doc []byte, depth int) bool {
 			if !nulTerminated(v.Data[4:4+4+n]) || !extraRulesHold(scope, depth+1) {
 				return false
 			}
+			// The scope ends exactly at the declared total (bsoncore
+			// takes the total on trust and reads the scope by its own
+			// length).
+			if 4+4+int(n)+len(scope) != len(v.Data) {
+				return false
+			}
 		}
 	}
 	return true

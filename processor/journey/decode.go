@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
@@ -19,7 +20,8 @@ import (
 // position; an outcome's isActive true; a waypoint or outcome without _id
 // gets a new one. Server-set fields (_id, organisation, owner, createdAt,
 // updatedAt, recalculateStatus) and unknown fields are ignored, never
-// errors. conditions may be an Extended JSON string, kept as sent, or an
+// errors; a top-level "$" field (an update operator such as $set) is an
+// error, since ignoring it would change nothing without saying so. conditions may be an Extended JSON string, kept as sent, or an
 // embedded object, stored as relaxed Extended JSON with keys in the order
 // sent.
 //
@@ -104,6 +106,12 @@ func decode(data []byte, patch bool) (*Journey, []string, error) {
 	var fields []string
 	// Sorted, for Patch.Fields and a deterministic walk.
 	for _, name := range slices.Sorted(maps.Keys(top)) {
+		if strings.HasPrefix(name, "$") {
+			// A MongoDB update document ({"$set": {…}}), which mongoose
+			// would apply: ignoring it would answer 200 and change nothing.
+			d.c.bad(name, "update operators are not supported: send the fields themselves (PATCH changes only the fields it sends)")
+			continue
+		}
 		if d.topField(name, top[name], j) {
 			fields = append(fields, name)
 		}

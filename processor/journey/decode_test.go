@@ -472,3 +472,21 @@ func TestValidateStoredJourney(t *testing.T) {
 		t.Errorf("fields = %q, want %q", got, want)
 	}
 }
+
+// TestDecodeRefusesUpdateOperators: a body written as a MongoDB update
+// ({"$set": {…}}, which mongoose's findOneAndUpdate behind Learning
+// Locker's PATCH would apply) is a 400 naming the operator, not a 200 that
+// changes nothing.
+func TestDecodeRefusesUpdateOperators(t *testing.T) {
+	for _, body := range []string{`{"$set": {"description": "x"}}`, `{"description": "x", "$unset": {"outcomes": 1}}`} {
+		_, err := DecodePatch([]byte(body))
+		var ve *ValidationError
+		if !errors.As(err, &ve) || len(ve.Errors) != 1 || !strings.HasPrefix(ve.Errors[0].Field, "$") ||
+			!strings.Contains(ve.Errors[0].Message, "update operators are not supported") {
+			t.Errorf("DecodePatch(%s): %v, want one field error naming the operator", body, err)
+		}
+		if _, err := DecodeJSON([]byte(body)); !errors.As(err, &ve) {
+			t.Errorf("DecodeJSON(%s): %v, want a validation error", body, err)
+		}
+	}
+}

@@ -61,6 +61,17 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// ConditionsTooLarge reports whether conditions, a waypoint's conditions
+// in their stored string form, exceed the condition size limit, with the
+// message that says so.
+func (l Limits) ConditionsTooLarge(conditions string) (msg string, over bool) {
+	l = l.withDefaults()
+	if n := len(conditions); n > l.ConditionBytes {
+		return fmt.Sprintf("%d bytes exceed the condition size limit of %d bytes", n, l.ConditionBytes), true
+	}
+	return "", false
+}
+
 // Check returns a *ValidationError naming every limit j exceeds (the field
 // error's message names the limit and its value), or nil, together with
 // the names of the limits hit (LimitWaypoints, ...; each at most once) for
@@ -79,9 +90,8 @@ func (l Limits) Check(j *Journey) (hit []string, err error) {
 	conditions, counts := false, false
 	for i := range j.Waypoints {
 		w := &j.Waypoints[i]
-		if n := len(w.Conditions); n > l.ConditionBytes {
-			c.add("waypoints["+strconv.Itoa(i)+"].conditions",
-				fmt.Sprintf("%d bytes exceed the condition size limit of %d bytes", n, l.ConditionBytes))
+		if msg, over := l.ConditionsTooLarge(w.Conditions); over {
+			c.add("waypoints["+strconv.Itoa(i)+"].conditions", msg)
 			conditions = true
 		}
 		if w.Count > l.Count {

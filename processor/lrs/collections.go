@@ -47,20 +47,7 @@ func (c CollectionJourneys) Journeys(ctx context.Context, org primitive.ObjectID
 	if err != nil {
 		return fmt.Errorf("lrs: list journeys: %w", err)
 	}
-	defer cur.Close(context.WithoutCancel(ctx))
-	for cur.Next(ctx) {
-		var raw bson.Raw
-		if err := cur.Decode(&raw); err != nil {
-			return fmt.Errorf("lrs: read journey: %w", err)
-		}
-		if err := fn(raw); err != nil {
-			return err
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("lrs: list journeys: %w", err)
-	}
-	return nil
+	return eachDoc(ctx, cur, "list journeys", fn)
 }
 
 // InsertJourney implements JourneyStore.
@@ -120,4 +107,23 @@ func (c CollectionClients) Client(ctx context.Context, key string) (bson.Raw, er
 		return nil, fmt.Errorf("lrs: read client: %w", err)
 	}
 	return raw, nil
+}
+
+// eachDoc calls fn with each document of cur, in order, and closes it; what
+// names the read in errors.
+func eachDoc(ctx context.Context, cur lungo.ICursor, what string, fn func(doc bson.Raw) error) error {
+	defer cur.Close(context.WithoutCancel(ctx))
+	for cur.Next(ctx) {
+		var doc bson.Raw
+		if err := cur.Decode(&doc); err != nil {
+			return fmt.Errorf("lrs: %s: %w", what, err)
+		}
+		if err := fn(doc); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("lrs: %s: %w", what, err)
+	}
+	return nil
 }

@@ -21,13 +21,15 @@ import (
 // organisation and actor identifier, displayed as the actor's name. A
 // statement whose actor has no identifier (an anonymous Group) gets none.
 func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, stored time.Time) []byte {
-	idx, dst := bsoncore.AppendDocumentStart(nil)
+	// The header and the queriable arrays take a few hundred bytes.
+	idx, dst := bsoncore.AppendDocumentStart(make([]byte, 0, 2*len(stmt)+512))
 	dst = bsoncore.AppendObjectIDElement(dst, "_id", primitive.NewObjectIDFromTimestamp(stored))
 	dst = bsoncore.AppendObjectIDElement(dst, "organisation", org)
 	dst = bsoncore.AppendObjectIDElement(dst, "lrs_id", store)
-	actor := documentOf(stmt.Lookup("actor"))
+	parts := partsOf(stmt)
+	actor := documentOf(parts.actor)
 	if ident, ok := actorIdent(actor); ok {
-		display, _ := actor.Lookup("name").StringValueOK()
+		display, _ := stringOK(actor.Lookup("name"))
 		if display == "" {
 			display = ident
 		}
@@ -40,25 +42,30 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 	dst = bsoncore.AppendBooleanElement(dst, "active", true)
 	dst = bsoncore.AppendBooleanElement(dst, "voided", false)
 	// Validation guarantees a parseable timestamp; shaping set it if absent.
-	ts, _ := time.Parse(time.RFC3339Nano, stmt.Lookup("timestamp").StringValue())
+	ts, _ := time.Parse(time.RFC3339Nano, stringValue(parts.timestamp))
 	dst = bsoncore.AppendDateTimeElement(dst, "timestamp", ts.UnixMilli())
 	dst = bsoncore.AppendDateTimeElement(dst, "stored", stored.UnixMilli())
 
 	agents := objectAgents(nil, actor)
-	agents = objectAgents(agents, documentOf(stmt.Lookup("object")))
-	related := relatedAgents(nil, stmt)
-	related = objectAgents(related, documentOf(stmt.Lookup("authority")))
-	activities := activityIDs(nil, stmt.Lookup("object"))
-	relatedActs := relatedActivities(nil, stmt)
-	if sub, ok := subStatement(stmt); ok {
-		related = relatedAgents(related, sub)
-		relatedActs = relatedActivities(relatedActs, sub)
+	agents = objectAgents(agents, documentOf(parts.object))
+	// relatedAgents begins with the actor's and the object's agents, which
+	// are agents.
+	related := slices.Clone(agents)
+	related = objectAgents(related, documentOf(parts.contextDoc().Lookup("team")))
+	related = objectAgents(related, documentOf(parts.contextDoc().Lookup("instructor")))
+	related = objectAgents(related, documentOf(parts.authority))
+	activities := activityIDs(nil, parts.object)
+	relatedActs := relatedActivities(nil, parts)
+	if sub, ok := subStatement(parts); ok {
+		subParts := partsOf(sub)
+		related = relatedAgents(related, subParts)
+		relatedActs = relatedActivities(relatedActs, subParts)
 	}
 	var registrations, verbs []string
-	if r, ok := stmt.Lookup("context", "registration").StringValueOK(); ok {
+	if r, ok := stringOK(parts.contextDoc().Lookup("registration")); ok {
 		registrations = append(registrations, r)
 	}
-	verbs = append(verbs, stmt.Lookup("verb", "id").StringValue())
+	verbs = append(verbs, stringValue(documentOf(parts.verb).Lookup("id")))
 
 	dst = appendStrings(dst, "agents", agents)
 	dst = appendStrings(dst, "relatedAgents", related)
@@ -75,16 +82,16 @@ func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, store
 // agents arrays (getActorIdent): the mbox, "homePage|name" for an account,
 // the openid or the mbox_sha1sum, in that order of preference.
 func actorIdent(actor bsoncore.Document) (string, bool) {
-	if s, ok := actor.Lookup("mbox").StringValueOK(); ok {
+	if s, ok := stringOK(actor.Lookup("mbox")); ok {
 		return s, true
 	}
 	if acc, ok := actor.Lookup("account").DocumentOK(); ok {
-		home, _ := acc.Lookup("homePage").StringValueOK()
-		name, _ := acc.Lookup("name").StringValueOK()
+		home, _ := stringOK(acc.Lookup("homePage"))
+		name, _ := stringOK(acc.Lookup("name"))
 		return home + "|" + name, true
 	}
 	for _, k := range [...]string{"openid", "mbox_sha1sum"} {
-		if s, ok := actor.Lookup(k).StringValueOK(); ok {
+		if s, ok := stringOK(actor.Lookup(k)); ok {
 			return s, true
 		}
 	}
@@ -97,15 +104,16 @@ func derivedID(kind string, org primitive.ObjectID, ident string) primitive.Obje
 	h.Write([]byte(kind))
 	h.Write(org[:])
 	h.Write([]byte(ident))
+	var sum [sha256.Size]byte
 	var id primitive.ObjectID
-	copy(id[:], h.Sum(nil))
+	copy(id[:], h.Sum(sum[:0]))
 	return id
 }
 
 // objectAgents adds the identifiers of an Agent, or of a Group and its
 // members, to set (getAgentsFromObject). Other objects add nothing.
 func objectAgents(set []string, obj bsoncore.Document) []string {
-	switch ot, _ := obj.Lookup("objectType").StringValueOK(); ot {
+	switch ot, _ := stringOK(obj.Lookup("objectType")); ot {
 	case "Agent":
 		if id, ok := actorIdent(obj); ok {
 			set = addUnique(set, id)
@@ -115,8 +123,7 @@ func objectAgents(set []string, obj bsoncore.Document) []string {
 			set = addUnique(set, id)
 		}
 		if members, ok := obj.Lookup("member").ArrayOK(); ok {
-			vals, _ := members.Values()
-			for _, m := range vals {
+			for _, m := range values(members) {
 				if md, ok := m.DocumentOK(); ok {
 					set = objectAgents(set, md)
 				}
@@ -126,23 +133,79 @@ func objectAgents(set []string, obj bsoncore.Document) []string {
 	return set
 }
 
+// statementParts are the top-level elements of a statement (or
+// SubStatement) that validation and the stored document read, found in
+// one pass over it rather than a Lookup each (each rescans the statement
+// from its start). An absent element has Type 0. A parsed statement has no
+// duplicate keys; the first of each is kept, as Lookup finds it.
+type statementParts struct {
+	id, version, actor, verb, object, timestamp, context, result, attachments, stored, authority bsoncore.Value
+}
+
+// partsOf returns the parts of statement d.
+func partsOf(d bsoncore.Document) statementParts {
+	var p statementParts
+	for e := range elements(d) {
+		v := e.Value()
+		switch string(e.KeyBytes()) {
+		case "id":
+			p.id = first(p.id, v)
+		case "version":
+			p.version = first(p.version, v)
+		case "actor":
+			p.actor = first(p.actor, v)
+		case "verb":
+			p.verb = first(p.verb, v)
+		case "object":
+			p.object = first(p.object, v)
+		case "timestamp":
+			p.timestamp = first(p.timestamp, v)
+		case "context":
+			p.context = first(p.context, v)
+		case "result":
+			p.result = first(p.result, v)
+		case "attachments":
+			p.attachments = first(p.attachments, v)
+		case "stored":
+			p.stored = first(p.stored, v)
+		case "authority":
+			p.authority = first(p.authority, v)
+		}
+	}
+	return p
+}
+
+// first returns cur unless it is absent, v then.
+func first(cur, v bsoncore.Value) bsoncore.Value {
+	if cur.Type != 0 {
+		return cur
+	}
+	return v
+}
+
+// contextDoc returns the statement's context, or an empty document.
+func (p statementParts) contextDoc() bsoncore.Document { return documentOf(p.context) }
+
 // relatedAgents adds the agents of a statement or SubStatement: actor,
 // object, context team and instructor.
-func relatedAgents(set []string, stmt bsoncore.Document) []string {
-	set = objectAgents(set, documentOf(stmt.Lookup("actor")))
-	set = objectAgents(set, documentOf(stmt.Lookup("object")))
-	set = objectAgents(set, documentOf(stmt.Lookup("context", "team")))
-	return objectAgents(set, documentOf(stmt.Lookup("context", "instructor")))
+func relatedAgents(set []string, stmt statementParts) []string {
+	set = objectAgents(set, documentOf(stmt.actor))
+	set = objectAgents(set, documentOf(stmt.object))
+	set = objectAgents(set, documentOf(stmt.contextDoc().Lookup("team")))
+	return objectAgents(set, documentOf(stmt.contextDoc().Lookup("instructor")))
 }
 
 // relatedActivities adds the activity ids of a statement or SubStatement:
 // its object and its context activities.
-func relatedActivities(set []string, stmt bsoncore.Document) []string {
-	set = activityIDs(set, stmt.Lookup("object"))
+func relatedActivities(set []string, stmt statementParts) []string {
+	set = activityIDs(set, stmt.object)
+	acts, ok := stmt.contextDoc().Lookup("contextActivities").DocumentOK()
+	if !ok {
+		return set
+	}
 	for _, kind := range contextActivityKinds() {
-		if arr, ok := stmt.Lookup("context", "contextActivities", kind).ArrayOK(); ok {
-			vals, _ := arr.Values()
-			for _, a := range vals {
+		if arr, ok := acts.Lookup(kind).ArrayOK(); ok {
+			for _, a := range values(arr) {
 				set = activityIDs(set, a)
 			}
 		}
@@ -153,8 +216,8 @@ func relatedActivities(set []string, stmt bsoncore.Document) []string {
 // activityIDs adds the id of obj when it is an Activity.
 func activityIDs(set []string, obj bsoncore.Value) []string {
 	d := documentOf(obj)
-	if ot, _ := d.Lookup("objectType").StringValueOK(); ot == "Activity" {
-		if id, ok := d.Lookup("id").StringValueOK(); ok {
+	if ot, _ := stringOK(d.Lookup("objectType")); ot == "Activity" {
+		if id, ok := stringOK(d.Lookup("id")); ok {
 			set = addUnique(set, id)
 		}
 	}
@@ -162,19 +225,25 @@ func activityIDs(set []string, obj bsoncore.Value) []string {
 }
 
 // subStatement returns the statement's object when it is a SubStatement.
-func subStatement(stmt bsoncore.Document) (bsoncore.Document, bool) {
-	obj := documentOf(stmt.Lookup("object"))
-	ot, _ := obj.Lookup("objectType").StringValueOK()
+func subStatement(stmt statementParts) (bsoncore.Document, bool) {
+	obj := documentOf(stmt.object)
+	ot, _ := stringOK(obj.Lookup("objectType"))
 	return obj, ot == "SubStatement"
 }
 
-// documentOf returns v's document, or an empty one.
+// documentOf returns v's document, or an empty one when v is not a
+// document.
 func documentOf(v bsoncore.Value) bsoncore.Document {
 	if d, ok := v.DocumentOK(); ok {
 		return d
 	}
-	return bsoncore.Document{5, 0, 0, 0, 0}
+	return emptyDocument
 }
+
+// emptyDocument is the empty BSON document, shared (it is never written):
+// a literal per call would be an allocation per absent part, and a nil
+// document costs one per Lookup (its error).
+var emptyDocument = bsoncore.Document{5, 0, 0, 0, 0}
 
 // addUnique appends s to set unless present (lodash union keeps the first).
 func addUnique(set []string, s string) []string {

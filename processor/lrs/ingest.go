@@ -165,6 +165,7 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 	stored := now.UTC().Truncate(time.Millisecond)
 	fields := lrsFields{stored: stored.Format(storedLayout), authority: authority()}
 	b := batch{ids: make([]string, len(vals)), given: map[string]int{}, docs: make([]any, 0, len(vals))}
+	var shaped []byte
 	for i, v := range vals {
 		c := checker{index: i}
 		d, ok := v.DocumentOK()
@@ -177,7 +178,7 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 		if !ok || len(c.errs) > 0 {
 			continue
 		}
-		if id, ok := d.Lookup("id").StringValueOK(); ok {
+		if id, ok := stringOK(d.Lookup("id")); ok {
 			if j, dup := b.given[id]; dup {
 				errs = append(errs, FieldError{Index: i, Field: "id", Message: "repeats the id of statements[" + strconv.Itoa(j) + "]"})
 				continue
@@ -187,7 +188,10 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 			b.ids[i] = newUUID()
 		}
 		fields.id = b.ids[i]
-		b.docs = append(b.docs, bson.Raw(storedDocument(organisation, store, shapeStatement(d, &fields), stored)))
+		// The shaped statement is copied into its stored document: its
+		// buffer serves the next statement.
+		shaped = shapeStatement(shaped[:0], d, &fields)
+		b.docs = append(b.docs, bson.Raw(storedDocument(organisation, store, shaped, stored)))
 		b.content = append(b.content, contentDigest(d))
 		b.defaulted = append(b.defaulted, d.Lookup("timestamp").Type == 0)
 	}

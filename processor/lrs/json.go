@@ -21,13 +21,22 @@ import (
 // Node.js driver gives them. A null is an error (xAPI 1.0.3 Data §2.2:
 // "The LRS MUST reject Statements with any null values (except inside
 // extensions)"); inside extensions nulls are dropped, as Learning Locker's
-// removeNulls step does.
+// removeNulls step does. Strings and keys are copied from the body into
+// the BSON once, never held as Go strings: a statement costs no
+// allocation beyond the buffer it is written to.
 type jsonReader struct {
 	dec *lexer
 	// index and path locate the value being read, for FieldErrors.
 	index int
-	path  []string
+	path  []pathSegment
 	errs  []FieldError
+}
+
+// pathSegment is one step of a jsonReader's path: an object key (index
+// -1), or an array index.
+type pathSegment struct {
+	key   []byte
+	index int
 }
 
 // parseBody reads an Ingest body: one JSON value that is a statement object
@@ -35,6 +44,7 @@ type jsonReader struct {
 // non-object element is returned as read, for validation to reject) and
 // the FieldErrors conversion found (duplicate keys, NUL in keys, numbers
 // out of range). A body that is not JSON yields a *journey.SyntaxError.
+// The values share one buffer.
 func parseBody(data []byte) ([]bsoncore.Value, []FieldError, error) {
 	// A first pass finds syntax errors, trailing data included, and
 	// encoding/json's offset for them; the token pass below then only sees
@@ -42,44 +52,54 @@ func parseBody(data []byte) ([]bsoncore.Value, []FieldError, error) {
 	if !json.Valid(data) {
 		return nil, nil, syntaxError(data, json.Unmarshal(data, new(json.RawMessage)))
 	}
-	r := &jsonReader{dec: &lexer{data: data}}
-	tok, err := r.token()
+	r := &jsonReader{dec: &lexer{data: data}, path: make([]pathSegment, 0, 16)}
+	tok, _, err := r.token()
 	if err != nil {
 		return nil, nil, err
 	}
-	var vals []bsoncore.Value
+	// The BSON is rarely larger than the JSON it comes from.
+	buf := make([]byte, 0, len(data)+len(data)/8)
+	type span struct {
+		start, end int
+		t          bsontype.Type
+	}
+	var spans []span
 	switch tok {
-	case json.Delim('['):
+	case '[':
 		for r.dec.More() {
-			r.index = len(vals)
-			b, t, err := r.value(nil)
-			if err != nil {
+			r.index = len(spans)
+			start := len(buf)
+			var t bsontype.Type
+			if buf, t, err = r.value(buf); err != nil {
 				return nil, nil, err
 			}
-			vals = append(vals, bsoncore.Value{Type: t, Data: b})
+			spans = append(spans, span{start, len(buf), t})
 		}
-		if _, err := r.token(); err != nil { // ']'
+		if _, _, err := r.token(); err != nil { // ']'
 			return nil, nil, err
 		}
-	case json.Delim('{'):
-		b, err := r.object(nil)
-		if err != nil {
+	case '{':
+		if buf, err = r.object(buf); err != nil {
 			return nil, nil, err
 		}
-		vals = append(vals, bsoncore.Value{Type: bsontype.EmbeddedDocument, Data: b})
+		spans = append(spans, span{0, len(buf), bsontype.EmbeddedDocument})
 	default:
 		return nil, []FieldError{{Index: -1, Message: "the body must be a statement object or an array of statements"}}, nil
+	}
+	vals := make([]bsoncore.Value, len(spans))
+	for i, sp := range spans {
+		vals[i] = bsoncore.Value{Type: sp.t, Data: buf[sp.start:sp.end:sp.end]}
 	}
 	return vals, r.errs, nil
 }
 
 // token reads the next token of the (already validated) body.
-func (r *jsonReader) token() (json.Token, error) {
-	tok, err := r.dec.Token()
+func (r *jsonReader) token() (byte, []byte, error) {
+	kind, b, err := r.dec.next()
 	if err != nil {
-		return nil, fmt.Errorf("lrs: read JSON: %w", err)
+		return 0, nil, fmt.Errorf("lrs: read JSON: %w", err)
 	}
-	return tok, nil
+	return kind, b, nil
 }
 
 // syntaxError returns err, an encoding/json error, as a
@@ -103,57 +123,66 @@ func syntaxError(data []byte, err error) error {
 // value reads the next JSON value, appends its BSON form to dst and
 // returns the grown dst and the value's type.
 func (r *jsonReader) value(dst []byte) ([]byte, bsontype.Type, error) {
-	tok, err := r.token()
+	kind, b, err := r.token()
 	if err != nil {
 		return nil, 0, err
 	}
-	switch v := tok.(type) {
-	case json.Delim: // '{' or '[': the decoder reports stray ']' and '}' as errors
-		if v == '[' {
-			dst, err = r.array(dst)
-			return dst, bsontype.Array, err
-		}
+	switch kind {
+	case '[':
+		dst, err = r.array(dst)
+		return dst, bsontype.Array, err
+	case '{':
 		dst, err = r.object(dst)
 		return dst, bsontype.EmbeddedDocument, err
-	case string:
-		return bsoncore.AppendString(dst, v), bsontype.String, nil
-	case json.Number:
-		return r.number(dst, v)
-	case bool:
-		return bsoncore.AppendBoolean(dst, v), bsontype.Boolean, nil
+	case tokString:
+		return appendStringBytes(dst, b), bsontype.String, nil
+	case tokNumber:
+		return r.number(dst, b)
+	case tokTrue, tokFalse:
+		return bsoncore.AppendBoolean(dst, kind == tokTrue), bsontype.Boolean, nil
 	}
 	return dst, bsontype.Null, nil
+}
+
+// appendStringBytes appends the BSON string s.
+func appendStringBytes(dst, s []byte) []byte {
+	dst = bsoncore.AppendInt32(dst, int32(len(s)+1))
+	dst = append(dst, s...)
+	return append(dst, 0)
 }
 
 // object appends the document whose '{' was just read.
 func (r *jsonReader) object(dst []byte) ([]byte, error) {
 	idx, dst := bsoncore.AppendDocumentStart(dst)
-	var keys []string
-	seen := map[string]bool{} // only filled for large objects, see below
+	// Objects are small; a linear scan for duplicate keys beats a map
+	// until they are not (a 1 MiB body could otherwise cost quadratic
+	// time).
+	var small [32][]byte
+	keys := small[:0]
+	var seen map[string]bool // from the 33rd key on
 	for r.dec.More() {
-		tok, err := r.token()
+		_, key, err := r.token() // the body is valid: a key is a string
 		if err != nil {
 			return nil, err
 		}
-		key := tok.(string) // the decoder only yields strings in key position
-		r.path = append(r.path, key)
-		// Objects are small; a linear scan beats a map until they are not
-		// (a 1 MiB body could otherwise cost quadratic time).
+		r.path = append(r.path, pathSegment{key: key, index: -1})
 		dup := false
-		if len(keys) < 32 {
+		if len(keys) < len(small) {
 			for _, k := range keys {
-				dup = dup || k == key
+				dup = dup || bytes.Equal(k, key)
 			}
 			keys = append(keys, key)
 		} else {
-			if len(seen) == 0 {
+			if seen == nil {
+				seen = make(map[string]bool, 2*len(keys))
 				for _, k := range keys {
-					seen[k] = true
+					seen[string(k)] = true
 				}
 			}
-			dup, seen[key] = seen[key], true
+			dup = seen[string(key)]
+			seen[string(key)] = true
 		}
-		nul := strings.IndexByte(key, 0) >= 0
+		nul := bytes.IndexByte(key, 0) >= 0
 		switch {
 		case dup:
 			r.fail("duplicate key")
@@ -179,7 +208,7 @@ func (r *jsonReader) object(dst []byte) ([]byte, error) {
 		}
 		r.path = r.path[:len(r.path)-1]
 	}
-	if _, err := r.token(); err != nil { // '}'
+	if _, _, err := r.token(); err != nil { // '}'
 		return nil, err
 	}
 	return bsoncore.AppendDocumentEnd(dst, idx)
@@ -189,11 +218,11 @@ func (r *jsonReader) object(dst []byte) ([]byte, error) {
 func (r *jsonReader) array(dst []byte) ([]byte, error) {
 	idx, dst := bsoncore.AppendArrayStart(dst)
 	for i, n := 0, 0; r.dec.More(); i++ {
-		r.path = append(r.path, "["+strconv.Itoa(i)+"]")
-		key := strconv.Itoa(n) // the stored index: null elements are dropped
+		r.path = append(r.path, pathSegment{index: i})
 		mark := len(dst)
 		dst = append(dst, 0) // the element's type, set below
-		dst = append(append(dst, key...), 0)
+		// The stored index: null elements are dropped.
+		dst = append(appendIndexKey(dst, n), 0)
 		var t bsontype.Type
 		var err error
 		errs := len(r.errs)
@@ -211,18 +240,21 @@ func (r *jsonReader) array(dst []byte) ([]byte, error) {
 		}
 		r.path = r.path[:len(r.path)-1]
 	}
-	if _, err := r.token(); err != nil { // ']'
+	if _, _, err := r.token(); err != nil { // ']'
 		return nil, err
 	}
 	return bsoncore.AppendArrayEnd(dst, idx)
 }
 
-// number appends n as Node.js's MongoDB driver would store the JavaScript
-// number it parses to: an int32 when the value is an integer in int32
-// range, a double otherwise.
-func (r *jsonReader) number(dst []byte, n json.Number) ([]byte, bsontype.Type, error) {
+// number appends the JSON number n as Node.js's MongoDB driver would store
+// the JavaScript number it parses to: an int32 when the value is an
+// integer in int32 range, a double otherwise.
+func (r *jsonReader) number(dst []byte, n []byte) ([]byte, bsontype.Type, error) {
+	if v, ok := smallInt(n); ok {
+		return bsoncore.AppendInt32(dst, v), bsontype.Int32, nil
+	}
 	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil { // the decoder validated the syntax: only the range can fail
+	if err != nil { // the body is valid JSON: only the range can fail
 		r.fail("number out of range")
 		return dst, bsontype.Null, nil
 	}
@@ -232,10 +264,38 @@ func (r *jsonReader) number(dst []byte, n json.Number) ([]byte, bsontype.Type, e
 	return bsoncore.AppendDouble(dst, f), bsontype.Double, nil
 }
 
+// smallInt parses a JSON number written as an integer of at most nine
+// digits (so within int32 range), the common case, without ParseFloat.
+// "-0" is not one: JavaScript's -0 is stored as a double.
+func smallInt(n []byte) (int32, bool) {
+	neg := len(n) > 0 && n[0] == '-'
+	digits := n
+	if neg {
+		digits = n[1:]
+	}
+	if len(digits) == 0 || len(digits) > 9 {
+		return 0, false
+	}
+	var v int32
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int32(c-'0')
+	}
+	if neg {
+		if v == 0 {
+			return 0, false
+		}
+		v = -v
+	}
+	return v, true
+}
+
 // null records a null at the current path, unless it is inside extensions.
 func (r *jsonReader) null() {
 	for _, seg := range r.path[:len(r.path)-1] {
-		if seg == "extensions" {
+		if seg.index < 0 && string(seg.key) == "extensions" {
 			return
 		}
 	}
@@ -247,14 +307,20 @@ func (r *jsonReader) fail(msg string) {
 	r.errs = append(r.errs, FieldError{Index: r.index, Field: joinPath(r.path), Message: msg})
 }
 
-// joinPath formats path segments: keys joined by dots, indices appended.
-func joinPath(segs []string) string {
+// joinPath formats path segments: keys joined by dots, indices appended
+// in brackets.
+func joinPath(segs []pathSegment) string {
 	var b strings.Builder
 	for i, s := range segs {
-		if i > 0 && !strings.HasPrefix(s, "[") {
+		switch {
+		case s.index >= 0:
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		case i > 0:
 			b.WriteByte('.')
+			fallthrough
+		default:
+			b.Write(s.key)
 		}
-		b.WriteString(s)
 	}
 	return b.String()
 }

@@ -5,15 +5,26 @@ import (
 	"errors"
 )
 
-// lexer reads the tokens of a JSON text that json.Valid accepted, with the
-// results of encoding/json's Decoder.Token and More (UseNumber set) at a
-// fraction of their cost: the Decoder runs its full state machine and a
-// Decode per value, which dominated the cost of ingesting a statement.
-// Commas and colons are skipped, as the Decoder does.
+// lexer reads the tokens of a JSON text that json.Valid accepted, without
+// allocating: a token is its kind and its bytes in the text. (The first
+// version used encoding/json's Decoder.Token, whose state machine and
+// per-value Decode dominated the cost of ingesting a statement; the second
+// returned json.Tokens, whose boxed strings were a third of Prepare's
+// allocations.) Commas and colons are skipped, as the Decoder does.
 type lexer struct {
 	data []byte
 	pos  int
 }
+
+// Token kinds returned by next, besides the delimiters '{', '}', '[' and
+// ']'.
+const (
+	tokString = '"'
+	tokNumber = '0'
+	tokTrue   = 't'
+	tokFalse  = 'f'
+	tokNull   = 'n'
+)
 
 // errEnd is returned when the text ends where a token was expected (only
 // for a text that was not validated).
@@ -37,28 +48,30 @@ func (l *lexer) More() bool {
 	return l.pos < len(l.data) && l.data[l.pos] != ']' && l.data[l.pos] != '}'
 }
 
-// Token returns the next token: json.Delim, string, json.Number, bool or
-// nil for null.
-func (l *lexer) Token() (json.Token, error) {
+// next returns the next token's kind and, for a string, its decoded
+// content, for a number, its text. The bytes alias the text unless the
+// string had escapes or bytes that are not printable ASCII.
+func (l *lexer) next() (byte, []byte, error) {
 	l.skip()
 	if l.pos >= len(l.data) {
-		return nil, errEnd
+		return 0, nil, errEnd
 	}
 	switch c := l.data[l.pos]; c {
 	case '{', '}', '[', ']':
 		l.pos++
-		return json.Delim(c), nil
+		return c, nil, nil
 	case '"':
-		return l.str()
+		s, err := l.str()
+		return tokString, s, err
 	case 't':
 		l.pos += len("true")
-		return true, nil
+		return tokTrue, nil, nil
 	case 'f':
 		l.pos += len("false")
-		return false, nil
+		return tokFalse, nil, nil
 	case 'n':
 		l.pos += len("null")
-		return nil, nil
+		return tokNull, nil, nil
 	}
 	start := l.pos
 	for l.pos < len(l.data) {
@@ -69,13 +82,13 @@ func (l *lexer) Token() (json.Token, error) {
 		}
 		break
 	}
-	return json.Number(l.data[start:l.pos]), nil
+	return tokNumber, l.data[start:l.pos], nil
 }
 
 // str reads a string token. A string of printable ASCII without escapes
 // (nearly all of them) is taken as is; others are decoded by encoding/json,
 // so escapes and invalid UTF-8 are handled exactly as it does.
-func (l *lexer) str() (json.Token, error) {
+func (l *lexer) str() ([]byte, error) {
 	start := l.pos
 	l.pos++
 	simple := true
@@ -85,13 +98,13 @@ func (l *lexer) str() (json.Token, error) {
 		case c == '"':
 			l.pos++
 			if simple {
-				return string(l.data[start+1 : l.pos-1]), nil
+				return l.data[start+1 : l.pos-1], nil
 			}
 			var s string
 			if err := json.Unmarshal(l.data[start:l.pos], &s); err != nil {
 				return nil, err
 			}
-			return s, nil
+			return []byte(s), nil
 		case c == '\\':
 			simple = false
 			l.pos += 2

@@ -523,3 +523,61 @@ func TestJourneyWritesMajority(t *testing.T) {
 		}
 	})
 }
+
+// TestScanFollowsIndexOrder: on a database with Learning Locker's
+// org_stored__id, the recalculation scan sorts {stored: 1, _id: -1} — the
+// order that index serves walked backwards, so MongoDB needs no blocking
+// sort of the organisation's statements — and still hands the statements
+// on in ascending (stored, _id) order; with the built ascending index it
+// sorts {stored: 1, _id: 1}.
+func TestScanFollowsIndexOrder(t *testing.T) {
+	org := primitive.ObjectID{0: 1}
+	id := func(n byte) primitive.ObjectID { return primitive.ObjectID{11: n} }
+	stmt := func(stored int64, n byte) bson.D {
+		return bson.D{{Key: "_id", Value: id(n)}, {Key: "organisation", Value: org}, {Key: "stored", Value: primitive.DateTime(stored)}}
+	}
+	scan := func(mt *mtest.T, l *LRS) []Position {
+		mt.Helper()
+		var got []Position
+		s := NewMongoScanner(l.DB, l.Statements)
+		s.Index = l.ScanIndex
+		err := s.Scan(context.Background(), ScanQuery{Organisation: org}, func(doc bson.Raw) error {
+			got = append(got, Position{Stored: int64(doc.Lookup("stored").DateTime()), ID: doc.Lookup("_id").ObjectID()})
+			return nil
+		})
+		if err != nil {
+			mt.Fatal(err)
+		}
+		return got
+	}
+	ascending := []Position{{1, id(2)}, {1, id(4)}, {1, id(9)}, {2, id(7)}, {3, id(1)}, {3, id(8)}}
+
+	ascendingIndex := cursorReply(testDB+".statements",
+		bson.D{{Key: "v", Value: int32(2)}, {Key: "key", Value: builtScanIndex.Keys}, {Key: "name", Value: builtScanIndex.Name}})
+	for _, tc := range []struct {
+		name            string
+		indexes, served bson.D // listIndexes on statements; the find's reply
+		sort            string
+	}{
+		{"LL's index", llIndexes(true),
+			cursorReply(testDB+".statements", stmt(1, 9), stmt(1, 4), stmt(1, 2), stmt(2, 7), stmt(3, 8), stmt(3, 1)),
+			`{"stored": {"$numberInt":"1"},"_id": {"$numberInt":"-1"}}`},
+		{"ascending index", ascendingIndex,
+			cursorReply(testDB+".statements", stmt(1, 2), stmt(1, 4), stmt(1, 9), stmt(2, 7), stmt(3, 1), stmt(3, 8)),
+			`{"stored": {"$numberInt":"1"},"_id": {"$numberInt":"1"}}`},
+	} {
+		runMock(t, tc.name, []bson.D{tc.indexes, organisationIndex, tc.served}, func(mt *mtest.T) {
+			l := mockLRS(mt)
+			if err := l.BuildIndexes(context.Background(), IndexOptions{}); err != nil {
+				mt.Fatal(err)
+			}
+			if got := scan(mt, l); !slices.Equal(got, ascending) {
+				mt.Errorf("order %v, want %v", got, ascending)
+			}
+			docs := wantSent(mt, "listIndexes", "listIndexes", "find")
+			if got := docs[2].Lookup("sort").String(); got != tc.sort {
+				mt.Errorf("find sort %s, want %s", got, tc.sort)
+			}
+		})
+	}
+}

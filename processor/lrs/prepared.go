@@ -115,9 +115,8 @@ func ContentDigest(statement bson.Raw) [sha256.Size]byte {
 // order counts: a retry resends the same body.
 func contentDigest(d bsoncore.Document) [sha256.Size]byte {
 	h := sha256.New()
-	elems, _ := d.Elements()
-	for _, e := range elems {
-		switch e.Key() {
+	for e := range elements(d) {
+		switch string(e.KeyBytes()) {
 		case "stored", "authority":
 			continue
 		}

@@ -39,18 +39,5 @@ func (c CollectionStatements) Recent(ctx context.Context, org primitive.ObjectID
 	if err != nil {
 		return fmt.Errorf("lrs: read recent statements: %w", err)
 	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var doc bson.Raw
-		if err := cur.Decode(&doc); err != nil {
-			return fmt.Errorf("lrs: read recent statements: %w", err)
-		}
-		if err := fn(doc); err != nil {
-			return err
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("lrs: read recent statements: %w", err)
-	}
-	return nil
+	return eachDoc(ctx, cur, "read recent statements", fn)
 }

@@ -1,9 +1,9 @@
 package lrs
 
 import (
-	"strconv"
-	"strings"
+	"bytes"
 
+	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
 
@@ -21,16 +21,17 @@ type lrsFields struct {
 }
 
 // rewrite appends the element (key, v) to dst, possibly changed.
-type rewrite func(dst []byte, key string, v bsoncore.Value) []byte
+type rewrite func(dst []byte, key []byte, v bsoncore.Value) []byte
 
 // keep appends the element unchanged.
-func keep(dst []byte, key string, v bsoncore.Value) []byte {
-	return bsoncore.AppendValueElement(dst, key, v)
+func keep(dst []byte, key []byte, v bsoncore.Value) []byte {
+	return appendValueElement(dst, key, v)
 }
 
-// shapeStatement returns the statement to store.
-func shapeStatement(d bsoncore.Document, lrs *lrsFields) bsoncore.Document {
-	idx, dst := bsoncore.AppendDocumentStart(nil)
+// shapeStatement appends the statement to store to dst (a scratch buffer
+// that Prepare reuses from one statement to the next) and returns it.
+func shapeStatement(dst []byte, d bsoncore.Document, lrs *lrsFields) bsoncore.Document {
+	idx, dst := bsoncore.AppendDocumentStart(dst)
 	dst = appendStatementBody(dst, d, lrs)
 	dst, _ = bsoncore.AppendDocumentEnd(dst, idx)
 	return dst
@@ -39,9 +40,14 @@ func shapeStatement(d bsoncore.Document, lrs *lrsFields) bsoncore.Document {
 // appendStatementBody appends the elements of statement d, rewritten. lrs
 // is nil for a SubStatement, which takes no LRS-set fields.
 func appendStatementBody(dst []byte, d bsoncore.Document, lrs *lrsFields) []byte {
-	elems, _ := d.Elements()
-	for _, e := range elems {
-		switch k, v := e.Key(), e.Value(); k {
+	var hasID, hasTimestamp, hasVersion bool
+	for e := range elements(d) {
+		switch k, v := e.KeyBytes(), e.Value(); string(k) {
+		case "id", "timestamp", "version":
+			hasID = hasID || string(k) == "id"
+			hasTimestamp = hasTimestamp || string(k) == "timestamp"
+			hasVersion = hasVersion || string(k) == "version"
+			dst = keep(dst, k, v)
 		case "actor":
 			dst = appendActor(dst, k, v, "Agent")
 		case "object":
@@ -61,15 +67,15 @@ func appendStatementBody(dst []byte, d bsoncore.Document, lrs *lrsFields) []byte
 	if lrs == nil {
 		return dst
 	}
-	if d.Lookup("id").Type == 0 {
+	if !hasID {
 		dst = bsoncore.AppendStringElement(dst, "id", lrs.id)
 	}
-	if d.Lookup("timestamp").Type == 0 {
+	if !hasTimestamp {
 		dst = bsoncore.AppendStringElement(dst, "timestamp", lrs.stored)
 	}
 	dst = bsoncore.AppendStringElement(dst, "stored", lrs.stored)
 	dst = bsoncore.AppendDocumentElement(dst, "authority", lrs.authority)
-	if d.Lookup("version").Type == 0 {
+	if !hasVersion {
 		dst = bsoncore.AppendStringElement(dst, "version", "1.0.0")
 	}
 	return dst
@@ -78,15 +84,14 @@ func appendStatementBody(dst []byte, d bsoncore.Document, lrs *lrsFields) []byte
 // appendDoc appends the document v as element key with each element passed
 // through fn, then objectType defaultType if it has none and defaultType is
 // set. A v that is not a document is appended unchanged.
-func appendDoc(dst []byte, key string, v bsoncore.Value, defaultType string, fn rewrite) []byte {
+func appendDoc(dst []byte, key []byte, v bsoncore.Value, defaultType string, fn rewrite) []byte {
 	d, ok := v.DocumentOK()
 	if !ok {
 		return keep(dst, key, v)
 	}
-	idx, dst := bsoncore.AppendDocumentElementStart(dst, key)
-	elems, _ := d.Elements()
-	for _, e := range elems {
-		dst = fn(dst, e.Key(), e.Value())
+	idx, dst := appendContainerStart(dst, byte(bsontype.EmbeddedDocument), key)
+	for e := range elements(d) {
+		dst = fn(dst, e.KeyBytes(), e.Value())
 	}
 	if defaultType != "" && d.Lookup("objectType").Type == 0 {
 		dst = bsoncore.AppendStringElement(dst, "objectType", defaultType)
@@ -97,15 +102,15 @@ func appendDoc(dst []byte, key string, v bsoncore.Value, defaultType string, fn 
 
 // appendArray appends the array v as element key with each element passed
 // through fn. A v that is not an array is appended unchanged.
-func appendArray(dst []byte, key string, v bsoncore.Value, fn rewrite) []byte {
+func appendArray(dst []byte, key []byte, v bsoncore.Value, fn rewrite) []byte {
 	arr, ok := v.ArrayOK()
 	if !ok {
 		return keep(dst, key, v)
 	}
-	idx, dst := bsoncore.AppendArrayElementStart(dst, key)
-	vals, _ := arr.Values()
-	for i, v := range vals {
-		dst = fn(dst, strconv.Itoa(i), v)
+	idx, dst := appendContainerStart(dst, byte(bsontype.Array), key)
+	var kb [20]byte
+	for i, v := range values(arr) {
+		dst = fn(dst, appendIndexKey(kb[:0], i), v)
 	}
 	dst, _ = bsoncore.AppendArrayEnd(dst, idx)
 	return dst
@@ -113,10 +118,10 @@ func appendArray(dst []byte, key string, v bsoncore.Value, fn rewrite) []byte {
 
 // appendActor appends an Agent or Group, defaulting its objectType and its
 // members' to Agent.
-func appendActor(dst []byte, key string, v bsoncore.Value, defaultType string) []byte {
-	return appendDoc(dst, key, v, defaultType, func(dst []byte, k string, v bsoncore.Value) []byte {
-		if k == "member" {
-			return appendArray(dst, k, v, func(dst []byte, k string, v bsoncore.Value) []byte {
+func appendActor(dst []byte, key []byte, v bsoncore.Value, defaultType string) []byte {
+	return appendDoc(dst, key, v, defaultType, func(dst []byte, k []byte, v bsoncore.Value) []byte {
+		if string(k) == "member" {
+			return appendArray(dst, k, v, func(dst []byte, k []byte, v bsoncore.Value) []byte {
 				return appendActor(dst, k, v, "Agent")
 			})
 		}
@@ -126,15 +131,15 @@ func appendActor(dst []byte, key string, v bsoncore.Value, defaultType string) [
 
 // appendObject appends a statement's object by its objectType (default
 // Activity).
-func appendObject(dst []byte, key string, v bsoncore.Value) []byte {
-	ot, _ := v.Document().Lookup("objectType").StringValueOK()
+func appendObject(dst []byte, key []byte, v bsoncore.Value) []byte {
+	ot, _ := stringOK(v.Document().Lookup("objectType"))
 	switch ot {
 	case "", "Activity":
 		return appendActivity(dst, key, v)
 	case "Agent", "Group":
 		return appendActor(dst, key, v, ot)
 	case "SubStatement":
-		idx, dst := bsoncore.AppendDocumentElementStart(dst, key)
+		idx, dst := appendContainerStart(dst, byte(bsontype.EmbeddedDocument), key)
 		dst = appendStatementBody(dst, v.Document(), nil)
 		dst, _ = bsoncore.AppendDocumentEnd(dst, idx)
 		return dst
@@ -144,9 +149,9 @@ func appendObject(dst []byte, key string, v bsoncore.Value) []byte {
 
 // appendActivity appends an Activity: objectType defaulted, definition
 // extensions encoded.
-func appendActivity(dst []byte, key string, v bsoncore.Value) []byte {
-	return appendDoc(dst, key, v, "Activity", func(dst []byte, k string, v bsoncore.Value) []byte {
-		if k == "definition" {
+func appendActivity(dst []byte, key []byte, v bsoncore.Value) []byte {
+	return appendDoc(dst, key, v, "Activity", func(dst []byte, k []byte, v bsoncore.Value) []byte {
+		if string(k) == "definition" {
 			return appendDoc(dst, k, v, "", rewriteExtensionsOf)
 		}
 		return keep(dst, k, v)
@@ -155,16 +160,16 @@ func appendActivity(dst []byte, key string, v bsoncore.Value) []byte {
 
 // rewriteExtensionsOf encodes the extensions element of a context, result
 // or activity definition.
-func rewriteExtensionsOf(dst []byte, k string, v bsoncore.Value) []byte {
-	if k == "extensions" {
+func rewriteExtensionsOf(dst []byte, k []byte, v bsoncore.Value) []byte {
+	if string(k) == "extensions" {
 		return appendExtensions(dst, k, v)
 	}
 	return keep(dst, k, v)
 }
 
 // rewriteContext rewrites the elements of a context.
-func rewriteContext(dst []byte, k string, v bsoncore.Value) []byte {
-	switch k {
+func rewriteContext(dst []byte, k []byte, v bsoncore.Value) []byte {
+	switch string(k) {
 	case "contextActivities":
 		return appendDoc(dst, k, v, "", rewriteContextActivities)
 	case "instructor":
@@ -178,13 +183,13 @@ func rewriteContext(dst []byte, k string, v bsoncore.Value) []byte {
 // rewriteContextActivities rewrites one kind of context activities: a
 // single activity (allowed by xAPI for 0.95 compatibility) is wrapped in an
 // array, and each activity is rewritten.
-func rewriteContextActivities(dst []byte, k string, v bsoncore.Value) []byte {
-	if !isContextActivityKind(k) {
+func rewriteContextActivities(dst []byte, k []byte, v bsoncore.Value) []byte {
+	if !isContextActivityKind(string(k)) {
 		return keep(dst, k, v)
 	}
 	if _, ok := v.DocumentOK(); ok {
-		idx, dst := bsoncore.AppendArrayElementStart(dst, k)
-		dst = appendActivity(dst, "0", v)
+		idx, dst := appendContainerStart(dst, byte(bsontype.Array), k)
+		dst = appendActivity(dst, []byte{'0'}, v)
 		dst, _ = bsoncore.AppendArrayEnd(dst, idx)
 		return dst
 	}
@@ -204,15 +209,18 @@ func isContextActivityKind(k string) bool {
 // appendExtensions appends an extensions object with "." in its keys
 // encoded as "&46;", recursively through nested objects but not arrays,
 // as Learning Locker does (MongoDB reserves "." in field names).
-func appendExtensions(dst []byte, key string, v bsoncore.Value) []byte {
+func appendExtensions(dst []byte, key []byte, v bsoncore.Value) []byte {
 	d, ok := v.DocumentOK()
 	if !ok {
 		return keep(dst, key, v)
 	}
-	idx, dst := bsoncore.AppendDocumentElementStart(dst, key)
-	elems, _ := d.Elements()
-	for _, e := range elems {
-		dst = appendExtensions(dst, strings.ReplaceAll(e.Key(), ".", "&46;"), e.Value())
+	idx, dst := appendContainerStart(dst, byte(bsontype.EmbeddedDocument), key)
+	for e := range elements(d) {
+		k := e.KeyBytes()
+		if bytes.IndexByte(k, '.') >= 0 {
+			k = bytes.ReplaceAll(k, []byte("."), []byte("&46;"))
+		}
+		dst = appendExtensions(dst, k, e.Value())
 	}
 	dst, _ = bsoncore.AppendDocumentEnd(dst, idx)
 	return dst

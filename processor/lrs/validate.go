@@ -37,42 +37,46 @@ func at(path, key string) string {
 
 // statement checks a statement, or a SubStatement when sub is set.
 func (c *checker) statement(path string, d bsoncore.Document, sub bool) {
+	p := partsOf(d)
 	if sub {
-		for _, k := range [...]string{"id", "stored", "version", "authority"} {
-			if d.Lookup(k).Type != 0 {
-				c.bad(at(path, k), "not allowed in a SubStatement")
+		for _, f := range [...]struct {
+			key string
+			v   bsoncore.Value
+		}{{"id", p.id}, {"stored", p.stored}, {"version", p.version}, {"authority", p.authority}} {
+			if f.v.Type != 0 {
+				c.bad(at(path, f.key), "not allowed in a SubStatement")
 			}
 		}
 	} else {
-		if v := d.Lookup("id"); v.Type != 0 {
+		if v := p.id; v.Type != 0 {
 			c.uuid(at(path, "id"), v)
 		}
-		if v := d.Lookup("version"); v.Type != 0 {
-			if s, ok := v.StringValueOK(); !ok || s != "1.0" && !strings.HasPrefix(s, "1.0.") {
+		if v := p.version; v.Type != 0 {
+			if s, ok := stringOK(v); !ok || s != "1.0" && !strings.HasPrefix(s, "1.0.") {
 				c.bad(at(path, "version"), "must be a 1.0.x version")
 			}
 		}
 	}
-	c.actor(at(path, "actor"), d.Lookup("actor"), "Agent", false)
-	if verb, ok := c.document(at(path, "verb"), d.Lookup("verb")); ok {
+	c.actor(at(path, "actor"), p.actor, "Agent", false)
+	if verb, ok := c.document(at(path, "verb"), p.verb); ok {
 		c.iri(at(path, "verb.id"), verb.Lookup("id"))
 	}
-	c.object(at(path, "object"), d.Lookup("object"), sub)
-	if v := d.Lookup("timestamp"); v.Type != 0 {
-		if s, ok := v.StringValueOK(); !ok || !validTimestamp(s) {
+	c.object(at(path, "object"), p.object, sub)
+	if v := p.timestamp; v.Type != 0 {
+		if s, ok := stringOK(v); !ok || !validTimestamp(s) {
 			c.bad(at(path, "timestamp"), "must be an ISO 8601 timestamp with a time zone")
 		}
 	}
-	if v := d.Lookup("context"); v.Type != 0 {
+	if v := p.context; v.Type != 0 {
 		c.context(at(path, "context"), v)
 	}
-	if v := d.Lookup("result"); v.Type != 0 {
+	if v := p.result; v.Type != 0 {
 		if result, ok := c.document(at(path, "result"), v); ok {
 			c.extensions(at(path, "result.extensions"), result)
 		}
 	}
 	if !sub {
-		c.xapiRules(path, d, false) // a SubStatement's come with its statement's
+		c.xapiRules(path, d, p, false) // a SubStatement's come with its statement's
 	}
 }
 
@@ -85,7 +89,7 @@ func (c *checker) actor(path string, v bsoncore.Value, def string, agentOnly boo
 	}
 	kind := def
 	if ot := d.Lookup("objectType"); ot.Type != 0 {
-		kind, _ = ot.StringValueOK()
+		kind, _ = stringOK(ot)
 	}
 	switch {
 	case kind == "Agent":
@@ -117,11 +121,12 @@ func (c *checker) members(path string, v bsoncore.Value) int {
 		c.bad(path, "must be an array")
 		return 0
 	}
-	vals, _ := arr.Values()
-	for i, m := range vals {
+	n := 0
+	for i, m := range values(arr) {
 		c.actor(path+"["+strconv.Itoa(i)+"]", m, "Agent", true)
+		n++
 	}
-	return len(vals)
+	return n
 }
 
 // ifis checks the inverse functional identifiers present in an actor and
@@ -130,13 +135,13 @@ func (c *checker) ifis(path string, d bsoncore.Document) int {
 	n := 0
 	if v := d.Lookup("mbox"); v.Type != 0 {
 		n++
-		if s, ok := v.StringValueOK(); !ok || !strings.HasPrefix(s, "mailto:") || len(s) == len("mailto:") {
+		if s, ok := stringOK(v); !ok || !strings.HasPrefix(s, "mailto:") || len(s) == len("mailto:") {
 			c.bad(at(path, "mbox"), "must be a mailto: IRI")
 		}
 	}
 	if v := d.Lookup("mbox_sha1sum"); v.Type != 0 {
 		n++
-		if s, ok := v.StringValueOK(); !ok || len(s) != 40 || !isHex(s) {
+		if s, ok := stringOK(v); !ok || len(s) != 40 || !isHex(s) {
 			c.bad(at(path, "mbox_sha1sum"), "must be a hex SHA-1 digest")
 		}
 	}
@@ -148,7 +153,7 @@ func (c *checker) ifis(path string, d bsoncore.Document) int {
 		n++
 		if acc, ok := c.document(at(path, "account"), v); ok {
 			c.iri(at(path, "account.homePage"), acc.Lookup("homePage"))
-			if s, ok := acc.Lookup("name").StringValueOK(); !ok || s == "" {
+			if s, ok := stringOK(acc.Lookup("name")); !ok || s == "" {
 				c.bad(at(path, "account.name"), "must be a non-empty string")
 			}
 		}
@@ -164,7 +169,7 @@ func (c *checker) object(path string, v bsoncore.Value, inSub bool) {
 	}
 	kind := "Activity"
 	if ot := d.Lookup("objectType"); ot.Type != 0 {
-		kind, _ = ot.StringValueOK()
+		kind, _ = stringOK(ot)
 	}
 	switch kind {
 	case "Activity":
@@ -227,8 +232,7 @@ func (c *checker) context(path string, v bsoncore.Value) {
 		switch v := acts.Lookup(k); v.Type {
 		case 0:
 		case bsontype.Array:
-			vals, _ := v.Array().Values()
-			for i, a := range vals {
+			for i, a := range values(v.Array()) {
 				c.activity(p+"["+strconv.Itoa(i)+"]", a)
 			}
 		default: // a single activity, allowed for compatibility with 0.95
@@ -268,7 +272,7 @@ func (c *checker) iri(path string, v bsoncore.Value) {
 		c.bad(path, "required")
 		return
 	}
-	s, ok := v.StringValueOK()
+	s, ok := stringOK(v)
 	if u, err := url.Parse(s); !ok || err != nil || u.Scheme == "" {
 		c.bad(path, "must be an absolute IRI")
 	}
@@ -280,7 +284,7 @@ func (c *checker) uuid(path string, v bsoncore.Value) {
 		c.bad(path, "required")
 		return
 	}
-	if s, ok := v.StringValueOK(); !ok || !isUUID(s) {
+	if s, ok := stringOK(v); !ok || !isUUID(s) {
 		c.bad(path, "must be a UUID")
 	}
 }

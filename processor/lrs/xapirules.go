@@ -77,31 +77,31 @@ const verbVoided = "http://adlnet.gov/expapi/verbs/voided"
 
 // allowed records every key of d that allowed lacks.
 func (c *checker) allowed(path string, d bsoncore.Document, allowed keySet) {
-	elems, _ := d.Elements()
-	for _, e := range elems {
-		if !allowed[e.Key()] {
-			c.bad(at(path, e.Key()), "is not a property of this xAPI 1.0.3 object (Data §2.2)")
+	for e := range elements(d) {
+		if k := e.KeyBytes(); !allowed[string(k)] {
+			c.bad(at(path, string(k)), "is not a property of this xAPI 1.0.3 object (Data §2.2)")
 		}
 	}
 }
 
-// xapiRules checks statement (or SubStatement) d beyond the shaping rules.
-func (c *checker) xapiRules(path string, d bsoncore.Document, sub bool) {
+// xapiRules checks statement (or SubStatement) d, whose parts are p,
+// beyond the shaping rules.
+func (c *checker) xapiRules(path string, d bsoncore.Document, p statementParts, sub bool) {
 	if sub {
 		c.allowed(path, d, subStatementKeys)
 	} else {
 		c.allowed(path, d, statementKeys)
 	}
-	c.actorKeys(at(path, "actor"), d.Lookup("actor"), "Agent")
+	c.actorKeys(at(path, "actor"), p.actor, "Agent")
 	verbID := ""
-	if verb, ok := d.Lookup("verb").DocumentOK(); ok {
+	if verb, ok := p.verb.DocumentOK(); ok {
 		c.allowed(at(path, "verb"), verb, verbKeys)
 		c.languageMap(at(path, "verb.display"), verb.Lookup("display"), false)
-		verbID, _ = verb.Lookup("id").StringValueOK()
+		verbID, _ = stringOK(verb.Lookup("id"))
 	}
 	objectType := "Activity"
-	if obj, ok := d.Lookup("object").DocumentOK(); ok {
-		if ot, ok := obj.Lookup("objectType").StringValueOK(); ok {
+	if obj, ok := p.object.DocumentOK(); ok {
+		if ot, ok := stringOK(obj.Lookup("objectType")); ok {
 			objectType = ot
 		}
 		c.objectRules(at(path, "object"), obj, objectType)
@@ -109,13 +109,13 @@ func (c *checker) xapiRules(path string, d bsoncore.Document, sub bool) {
 	if verbID == verbVoided && objectType != "StatementRef" {
 		c.bad(at(path, "object.objectType"), `a voiding statement's object must be a StatementRef (Data §2.3.2)`)
 	}
-	if result, ok := d.Lookup("result").DocumentOK(); ok {
+	if result, ok := p.result.DocumentOK(); ok {
 		c.result(at(path, "result"), result)
 	}
-	if ctx, ok := d.Lookup("context").DocumentOK(); ok {
+	if ctx, ok := p.context.DocumentOK(); ok {
 		c.contextRules(at(path, "context"), ctx, objectType)
 	}
-	if v := d.Lookup("attachments"); v.Type != 0 {
+	if v := p.attachments; v.Type != 0 {
 		c.attachments(at(path, "attachments"), v)
 	}
 }
@@ -127,7 +127,7 @@ func (c *checker) actorKeys(path string, v bsoncore.Value, def string) {
 	if !ok {
 		return
 	}
-	ot, _ := d.Lookup("objectType").StringValueOK()
+	ot, _ := stringOK(d.Lookup("objectType"))
 	if ot == "" {
 		ot = def
 	}
@@ -143,8 +143,7 @@ func (c *checker) actorKeys(path string, v bsoncore.Value, def string) {
 		c.allowed(at(path, "account"), acc, accountKeys)
 	}
 	if m, ok := d.Lookup("member").ArrayOK(); ok {
-		vals, _ := m.Values()
-		for i, mv := range vals {
+		for i, mv := range values(m) {
 			c.actorKeys(at(path, "member")+"["+strconv.Itoa(i)+"]", mv, "Agent")
 		}
 	}
@@ -160,7 +159,7 @@ func (c *checker) objectRules(path string, obj bsoncore.Document, objectType str
 	case "StatementRef":
 		c.allowed(path, obj, statementRefKeys)
 	case "SubStatement":
-		c.xapiRules(path, obj, true)
+		c.xapiRules(path, obj, partsOf(obj), true)
 	}
 }
 
@@ -181,7 +180,7 @@ func (c *checker) activityRules(path string, act bsoncore.Document) {
 		}
 	}
 	if v := def.Lookup("interactionType"); v.Type != 0 {
-		if s, ok := v.StringValueOK(); !ok || !interactionTypes[s] {
+		if s, ok := stringOK(v); !ok || !interactionTypes[s] {
 			c.bad(at(p, "interactionType"), "must be one of the interaction types of Data §2.4.4.1")
 		}
 	}
@@ -190,8 +189,7 @@ func (c *checker) activityRules(path string, act bsoncore.Document) {
 		if !ok {
 			c.bad(at(p, "correctResponsesPattern"), "must be an array of strings")
 		} else {
-			vals, _ := arr.Values()
-			for i, s := range vals {
+			for i, s := range values(arr) {
 				if s.Type != bsontype.String {
 					c.bad(at(p, "correctResponsesPattern")+"["+strconv.Itoa(i)+"]", "must be a string")
 				}
@@ -208,8 +206,7 @@ func (c *checker) activityRules(path string, act bsoncore.Document) {
 			c.bad(at(p, k), "must be an array of interaction components")
 			continue
 		}
-		vals, _ := arr.Values()
-		for i, cv := range vals {
+		for i, cv := range values(arr) {
 			cp := at(p, k) + "[" + strconv.Itoa(i) + "]"
 			comp, ok := cv.DocumentOK()
 			if !ok {
@@ -217,7 +214,7 @@ func (c *checker) activityRules(path string, act bsoncore.Document) {
 				continue
 			}
 			c.allowed(cp, comp, componentKeys)
-			if s, ok := comp.Lookup("id").StringValueOK(); !ok || s == "" {
+			if s, ok := stringOK(comp.Lookup("id")); !ok || s == "" {
 				c.bad(at(cp, "id"), "must be a non-empty string")
 			}
 			c.languageMap(at(cp, "description"), comp.Lookup("description"), false)
@@ -237,7 +234,7 @@ func (c *checker) result(path string, r bsoncore.Document) {
 		c.bad(at(path, "response"), "must be a string")
 	}
 	if v := r.Lookup("duration"); v.Type != 0 {
-		if s, ok := v.StringValueOK(); !ok || !duration.MatchString(s) || s == "P" || s == "PT" || s[len(s)-1] == 'T' {
+		if s, ok := stringOK(v); !ok || !duration.MatchString(s) || s == "P" || s == "PT" || s[len(s)-1] == 'T' {
 			c.bad(at(path, "duration"), "must be an ISO 8601 duration (Data §4.6)")
 		}
 	}
@@ -313,7 +310,7 @@ func (c *checker) contextRules(path string, ctx bsoncore.Document, objectType st
 		}
 	}
 	if v := ctx.Lookup("language"); v.Type != 0 {
-		if s, ok := v.StringValueOK(); !ok || !languageTag.MatchString(s) {
+		if s, ok := stringOK(v); !ok || !languageTag.MatchString(s) {
 			c.bad(at(path, "language"), "must be an RFC 5646 language tag")
 		}
 	}
@@ -323,7 +320,7 @@ func (c *checker) contextRules(path string, ctx bsoncore.Document, objectType st
 			c.bad(at(path, "statement"), "must be a StatementRef object")
 		} else {
 			c.allowed(at(path, "statement"), ref, statementRefKeys)
-			if ot, _ := ref.Lookup("objectType").StringValueOK(); ot != "StatementRef" {
+			if ot, _ := stringOK(ref.Lookup("objectType")); ot != "StatementRef" {
 				c.bad(at(path, "statement.objectType"), `must be "StatementRef"`)
 			}
 			c.uuid(at(path, "statement.id"), ref.Lookup("id"))
@@ -331,7 +328,7 @@ func (c *checker) contextRules(path string, ctx bsoncore.Document, objectType st
 	}
 	c.actorKeys(at(path, "instructor"), ctx.Lookup("instructor"), "Agent")
 	if team, ok := ctx.Lookup("team").DocumentOK(); ok {
-		if ot, _ := team.Lookup("objectType").StringValueOK(); ot != "" && ot != "Group" {
+		if ot, _ := stringOK(team.Lookup("objectType")); ot != "" && ot != "Group" {
 			c.bad(at(path, "team.objectType"), `must be "Group" (Data §2.4.6)`)
 		}
 		c.actorKeys(at(path, "team"), ctx.Lookup("team"), "Group")
@@ -345,8 +342,7 @@ func (c *checker) contextRules(path string, ctx bsoncore.Document, objectType st
 		p := at(path, "contextActivities."+k)
 		switch v := acts.Lookup(k); v.Type {
 		case bsontype.Array:
-			vals, _ := v.Array().Values()
-			for i, a := range vals {
+			for i, a := range values(v.Array()) {
 				if d, ok := a.DocumentOK(); ok {
 					c.activityRules(p+"["+strconv.Itoa(i)+"]", d)
 				}
@@ -366,8 +362,7 @@ func (c *checker) attachments(path string, v bsoncore.Value) {
 		c.bad(path, "must be an array")
 		return
 	}
-	vals, _ := arr.Values()
-	for i, av := range vals {
+	for i, av := range values(arr) {
 		p := path + "[" + strconv.Itoa(i) + "]"
 		a, ok := av.DocumentOK()
 		if !ok {
@@ -378,13 +373,13 @@ func (c *checker) attachments(path string, v bsoncore.Value) {
 		c.iri(at(p, "usageType"), a.Lookup("usageType"))
 		c.languageMap(at(p, "display"), a.Lookup("display"), true)
 		c.languageMap(at(p, "description"), a.Lookup("description"), false)
-		if s, ok := a.Lookup("contentType").StringValueOK(); !ok || s == "" {
+		if s, ok := stringOK(a.Lookup("contentType")); !ok || s == "" {
 			c.bad(at(p, "contentType"), "required: an Internet Media Type")
 		}
 		if l := a.Lookup("length"); l.Type != bsontype.Int32 && l.Type != bsontype.Int64 {
 			c.bad(at(p, "length"), "required: an integer")
 		}
-		if s, ok := a.Lookup("sha2").StringValueOK(); !ok || s == "" || !isHex(s) {
+		if s, ok := stringOK(a.Lookup("sha2")); !ok || s == "" || !isHex(s) {
 			c.bad(at(p, "sha2"), "required: the hex SHA-2 hash of the content")
 		}
 		if v := a.Lookup("fileUrl"); v.Type == 0 {
@@ -410,13 +405,38 @@ func (c *checker) languageMap(path string, v bsoncore.Value, required bool) {
 		c.bad(path, "must be a language map (Data §4.2)")
 		return
 	}
-	elems, _ := d.Elements()
-	for _, e := range elems {
-		if !languageTag.MatchString(e.Key()) {
-			c.bad(at(path, e.Key()), "is not an RFC 5646 language tag")
+	for e := range elements(d) {
+		if k := e.KeyBytes(); !isLanguageTag(k) {
+			c.bad(at(path, string(k)), "is not an RFC 5646 language tag")
 		}
 		if e.Value().Type != bsontype.String {
-			c.bad(at(path, e.Key()), "must be a string")
+			c.bad(at(path, string(e.KeyBytes())), "must be a string")
 		}
 	}
+}
+
+// isLanguageTag reports whether k is an RFC 5646 language tag (see
+// languageTag). The common forms, a two- or three-letter language with
+// an optional two-letter region ("en", "en-US"), which the expression
+// accepts, are recognised without running it.
+func isLanguageTag(k []byte) bool {
+	letters := func(b []byte) bool {
+		for _, c := range b {
+			if c|0x20 < 'a' || c|0x20 > 'z' {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case len(k) == 2 || len(k) == 3:
+		if letters(k) {
+			return true
+		}
+	case (len(k) == 5 || len(k) == 6) && k[len(k)-3] == '-':
+		if letters(k[:len(k)-3]) && letters(k[len(k)-2:]) {
+			return true
+		}
+	}
+	return languageTag.Match(k)
 }

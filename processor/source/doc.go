@@ -1,6 +1,8 @@
 // Package source tails the LRS database through one change stream and hands
 // the pipeline the events that matter to journeysd: inserts into the
-// statements collection and every change to the journeys collection.
+// statements collection, the statement updates Learning Locker makes after
+// inserting (see Statement updates), and every change to the journeys
+// collection.
 //
 // # One stream, one position
 //
@@ -74,6 +76,24 @@
 // the last definition only, which is what a recalculation would produce
 // anyway; what is lost is the intermediate versions' effect on statements
 // stored between the edits.
+//
+// # Statement updates
+//
+// Learning Locker writes a statement more than once: its persona worker
+// sets person and personaIdentifier on a statement inserted without them
+// (updateOne), or on every statement of an identifier when a persona is
+// created or two are merged (updateMany); a voiding statement makes it set
+// voided on the target. An update or replace of a statement that sets or
+// removes one of those fields is a KindStatementUpdate; Event.Changed names
+// which (from updateDescription: updatedFields' keys, removedFields'
+// values), and Event.Doc is the statement after the update: fullDocument
+// as the server sent it (updateLookup: as it is when the event is read),
+// or, when the event came without one (post-images not kept, or the
+// lookup raced a delete), looked up by the Source; nil if the statement no
+// longer exists. Updates of any other field are KindIgnore. The fields are
+// recognised as whole top-level fields, which is how LL writes them; a
+// dotted update such as {$set: {"person._id": …}} is not recognised (see
+// Pipeline).
 //
 // # Filtering
 //

@@ -23,6 +23,9 @@ type Event struct {
 	// ID is the changed document's _id (documentKey._id) when it is an
 	// ObjectId; zero otherwise.
 	ID primitive.ObjectID
+	// Changed says which fields that matter a KindStatementUpdate changed;
+	// zero for other kinds.
+	Changed Fields
 }
 
 // event returns the Event of the given kind the scanned parts describe.
@@ -31,8 +34,12 @@ func (p *parts) event(kind Kind) Event {
 	if t, i, ok := p.clusterTime.Timestamp(); ok {
 		ev.ClusterTime = primitive.Timestamp{T: t, I: i}
 	}
-	if kind == KindStatementInsert || kind == KindJourneyUpsert {
+	switch kind {
+	case KindStatementInsert, KindJourneyUpsert:
 		ev.Doc, _ = p.full.Document()
+	case KindStatementUpdate:
+		ev.Doc, _ = p.full.Document()
+		ev.Changed = p.statementFields()
 	}
 	if v, err := rawbson.Lookup(p.documentKey, "_id"); err == nil {
 		if id, ok := v.ObjectID(); ok {

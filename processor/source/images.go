@@ -20,8 +20,13 @@ import (
 // the same collapse of later edits). A document deleted since is left
 // absent: its delete follows in the stream. Every other event is returned
 // as is.
+//
+// A statement update that matters (KindStatementUpdate) and arrives without
+// its document in any mode — the stream asked for none, or updateLookup
+// found nothing — is looked up the same way: the pipeline needs the
+// statement's organisation, sources and owners.
 func (s *Source) postImage(ctx context.Context, raw bson.Raw) (bson.Raw, error) {
-	if s.embedded || s.cfg.FullDocument != options.WhenAvailable {
+	if s.embedded {
 		return raw, nil
 	}
 	ev := bsoncore.Document(raw)
@@ -33,7 +38,12 @@ func (s *Source) postImage(ctx context.Context, raw bson.Raw) (bson.Raw, error) 
 		return raw, nil
 	}
 	coll, _ := ev.Lookup("ns", "coll").StringValueOK()
-	if coll != s.cfg.Journeys && coll != s.cfg.Statements {
+	switch {
+	case coll == s.cfg.Statements:
+		if p := scan(raw); p.statementFields() == 0 {
+			return raw, nil
+		}
+	case coll != s.cfg.Journeys || s.cfg.FullDocument != options.WhenAvailable:
 		return raw, nil
 	}
 	id := ev.Lookup("documentKey", "_id")

@@ -11,7 +11,9 @@ type Kind uint8
 
 const (
 	// KindIgnore is a change journeysd does not act on: other collections,
-	// updates and deletes of statements, drops of other collections.
+	// statement updates that touch none of the fields that matter (see
+	// KindStatementUpdate), deletes of statements, drops of other
+	// collections.
 	KindIgnore Kind = iota
 	// KindStatementInsert is a statement inserted into the statements
 	// collection; Event.Doc is the stored statement document.
@@ -37,6 +39,14 @@ const (
 	// Config.CheckpointInterval while it sees no other event, so that an
 	// idle pipeline can keep its stored checkpoint inside the oplog window.
 	KindCheckpoint
+	// KindStatementUpdate is an update or replace of a stored statement
+	// that may change whom it counts for or whether it counts: Learning
+	// Locker setting person and personaIdentifier (a persona assigned,
+	// created or merged) or voided (docs/design.md §2, §4). Event.Doc is the
+	// statement after the change (nil when it was deleted before the
+	// server looked it up); Event.Changed says which of those fields
+	// changed.
+	KindStatementUpdate
 )
 
 // String returns the kind's name, for logs and metric labels.
@@ -56,21 +66,26 @@ func (k Kind) String() string {
 		return "invalidate"
 	case KindCheckpoint:
 		return "checkpoint"
+	case KindStatementUpdate:
+		return "statement_update"
 	}
 	return "unknown"
 }
 
 // Classify returns what the raw change event ev of a stream over database
 // db means, where statements and journeys name the two collections that
-// matter. It reads only operationType, ns, to and fullDocument's type, and
-// does not allocate.
+// matter. It reads only operationType, ns, to, fullDocument's type and
+// updateDescription's field names, and does not allocate.
 //
 // An insert into statements is KindStatementInsert. Inserts, updates and
 // replaces of journeys are KindJourneyUpsert when the event carries the
 // document after the change; an update whose post-image is null (the
 // journey was deleted before the server looked it up) is KindIgnore, since
 // the delete follows in the stream. Deletes of journeys are
-// KindJourneyDelete. Dropping or renaming journeys, renaming a collection
+// KindJourneyDelete. An update of statements whose updateDescription sets
+// or removes person, personaIdentifier or voided, and any replace of a
+// statement, is KindStatementUpdate, with or without its document (see
+// Fields). Dropping or renaming journeys, renaming a collection
 // to journeys, and dropping the database are KindJourneysReset. invalidate
 // is KindInvalidate. Everything else, including events of other databases
 // and events whose top level is malformed (see package rawbson's policy),
@@ -108,6 +123,9 @@ func (p *parts) classify(db, statements, journeys string) Kind {
 		if isJourneys && hasDoc {
 			return KindJourneyUpsert
 		}
+		if string(coll) == statements && p.statementFields() != 0 {
+			return KindStatementUpdate
+		}
 	case "delete":
 		if isJourneys {
 			return KindJourneyDelete
@@ -132,6 +150,12 @@ func (p *parts) classify(db, statements, journeys string) Kind {
 // the events Classify could return something other than KindIgnore for.
 // It cannot see whether an update's post-image lookup will find the
 // journey, so Classify still runs on every event that passes.
+//
+// Statement updates pass only when they set or remove person,
+// personaIdentifier or voided as whole top-level fields, as Learning
+// Locker writes them ($set of the whole person document); the server
+// cannot name a dotted key such as "person._id" in updatedFields without
+// $expr, so Classify, to stay equivalent, ignores those too.
 func Pipeline(statements, journeys string) mongo.Pipeline {
 	or := bson.A{
 		bson.D{
@@ -145,6 +169,15 @@ func Pipeline(statements, journeys string) mongo.Pipeline {
 		bson.D{
 			{Key: "operationType", Value: "rename"},
 			{Key: "to.coll", Value: journeys},
+		},
+		bson.D{
+			{Key: "operationType", Value: "replace"},
+			{Key: "ns.coll", Value: statements},
+		},
+		bson.D{
+			{Key: "operationType", Value: "update"},
+			{Key: "ns.coll", Value: statements},
+			{Key: "$or", Value: statementUpdateFilter()},
 		},
 		bson.D{
 			{Key: "operationType", Value: bson.D{{Key: "$in", Value: bson.A{"dropDatabase", "invalidate"}}}},

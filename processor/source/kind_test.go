@@ -27,6 +27,25 @@ func change(op string, ns bson.D, extra ...bson.E) bson.Raw {
 	return raw
 }
 
+// updated is an updateDescription that sets the given fields (as keys of
+// updatedFields, the way MongoDB names them).
+func updated(fields ...string) bson.E {
+	set := bson.D{}
+	for _, f := range fields {
+		set = append(set, bson.E{Key: f, Value: true})
+	}
+	return bson.E{Key: "updateDescription", Value: bson.D{{Key: "updatedFields", Value: set}, {Key: "removedFields", Value: bson.A{}}}}
+}
+
+// removed is an updateDescription that unsets the given fields.
+func removed(fields ...string) bson.E {
+	arr := bson.A{}
+	for _, f := range fields {
+		arr = append(arr, f)
+	}
+	return bson.E{Key: "updateDescription", Value: bson.D{{Key: "updatedFields", Value: bson.D{}}, {Key: "removedFields", Value: arr}}}
+}
+
 func ns(db, coll string) bson.D {
 	if coll == "" {
 		return bson.D{{Key: "db", Value: db}}
@@ -52,8 +71,16 @@ var classifyCases = []struct {
 	{"statement insert", change("insert", ns("lrs", "statements"), fullDoc), KindStatementInsert, true},
 	{"statement insert, other database", change("insert", ns("other", "statements"), fullDoc), KindIgnore, true},
 	{"insert without fullDocument", change("insert", ns("lrs", "statements")), KindIgnore, true},
-	{"statement update", change("update", ns("lrs", "statements"), fullDoc), KindIgnore, false},
-	{"statement replace", change("replace", ns("lrs", "statements"), fullDoc), KindIgnore, false},
+	{"statement update without updateDescription", change("update", ns("lrs", "statements"), fullDoc), KindIgnore, false},
+	{"statement replace", change("replace", ns("lrs", "statements"), fullDoc), KindStatementUpdate, true},
+	{"statement update of person (LL's persona worker)", change("update", ns("lrs", "statements"), fullDoc, updated("person", "personaIdentifier")), KindStatementUpdate, true},
+	{"statement update of personaIdentifier only", change("update", ns("lrs", "statements"), fullDoc, updated("personaIdentifier")), KindStatementUpdate, true},
+	{"statement update of voided (LL's voiding)", change("update", ns("lrs", "statements"), fullDoc, updated("voided")), KindStatementUpdate, true},
+	{"statement update of voided, no fullDocument", change("update", ns("lrs", "statements"), updated("voided")), KindStatementUpdate, true},
+	{"statement update removing person", change("update", ns("lrs", "statements"), fullDoc, removed("person")), KindStatementUpdate, true},
+	{"statement update of other fields", change("update", ns("lrs", "statements"), fullDoc, updated("active", "statement.result")), KindIgnore, false},
+	{"statement update of person._id (dotted)", change("update", ns("lrs", "statements"), fullDoc, updated("person._id")), KindIgnore, false},
+	{"statement update of voided, other database", change("update", ns("other", "statements"), fullDoc, updated("voided")), KindIgnore, true},
 	{"statement delete", change("delete", ns("lrs", "statements")), KindIgnore, false},
 	{"statements dropped", change("drop", ns("lrs", "statements")), KindIgnore, false},
 	{"statements renamed", change("rename", ns("lrs", "statements"), bson.E{Key: "to", Value: ns("lrs", "old")}), KindIgnore, false},
@@ -153,7 +180,7 @@ func TestEvent(t *testing.T) {
 
 func TestKindString(t *testing.T) {
 	seen := map[string]bool{}
-	for k := KindIgnore; k <= KindCheckpoint; k++ {
+	for k := KindIgnore; k <= KindStatementUpdate; k++ {
 		s := k.String()
 		if s == "unknown" || seen[s] {
 			t.Errorf("Kind %d has name %q", k, s)

@@ -107,6 +107,10 @@ func TestEmbeddedEventsClassified(t *testing.T) {
 		return err
 	})
 	mustDo(t, func() error {
+		_, err := e.db.Collection("statements").UpdateOne(ctx, bson.D{{Key: "_id", Value: stmts[2]}}, bson.D{{Key: "$set", Value: bson.D{{Key: "active", Value: false}}}})
+		return err
+	})
+	mustDo(t, func() error {
 		_, err := journeys.ReplaceOne(ctx, bson.D{{Key: "_id", Value: jid}}, bson.D{{Key: "_id", Value: jid}, {Key: "description", Value: "v3"}})
 		return err
 	})
@@ -126,6 +130,7 @@ func TestEmbeddedEventsClassified(t *testing.T) {
 		{KindStatementInsert, stmts[2], ""},
 		{KindJourneyUpsert, jid, "v1"},
 		{KindJourneyUpsert, jid, "v2"},
+		{KindStatementUpdate, stmts[0], ""},
 		{KindJourneyUpsert, jid, "v3"},
 		{KindJourneyDelete, jid, ""},
 	}
@@ -141,6 +146,8 @@ func TestEmbeddedEventsClassified(t *testing.T) {
 		switch {
 		case w.kind == KindStatementInsert && ev.Doc.Lookup("_id").ObjectID() != w.id:
 			t.Errorf("event %d: Doc is not the inserted statement", i)
+		case w.kind == KindStatementUpdate && (!ev.Doc.Lookup("voided").Boolean() || ev.Changed != FieldVoided):
+			t.Errorf("event %d: voiding update with Doc %v and Changed %v, want the voided statement and FieldVoided", i, ev.Doc, ev.Changed)
 		case w.desc != "" && ev.Doc.Lookup("description").StringValue() != w.desc:
 			t.Errorf("event %d: journey Doc %v, want description %q", i, ev.Doc, w.desc)
 		case w.kind == KindJourneyDelete && ev.Doc != nil:
@@ -154,7 +161,7 @@ func TestEmbeddedEventsClassified(t *testing.T) {
 	expectDrained(t, s)
 	st := s.Stats()
 	if st.Events != uint64(len(want)) || st.Ignored != 3 || st.Failures != 0 || st.Reconnects != 0 {
-		t.Errorf("Stats = %+v, want %d events and 3 ignored (client insert, statement update and delete)", st, len(want))
+		t.Errorf("Stats = %+v, want %d events and 3 ignored (client insert, statement update of active, statement delete)", st, len(want))
 	}
 }
 

@@ -114,6 +114,40 @@ func TestMongoDB(t *testing.T) {
 		}
 	})
 
+	t.Run("Learning Locker's statement updates", func(t *testing.T) {
+		stmts := e.insertStatements(t, g, 1)
+		coll := db.Collection("statements")
+		set := func(fields bson.D) {
+			mustDo(t, func() error {
+				_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: stmts[0]}}, bson.D{{Key: "$set", Value: fields}})
+				return err
+			})
+		}
+		persona := primitive.NewObjectID()
+		ignoredBefore := s.Stats().Ignored
+		set(bson.D{{Key: "active", Value: false}}) // filtered out on the server
+		set(bson.D{{Key: "personaIdentifier", Value: primitive.NewObjectID()},
+			{Key: "person", Value: bson.D{{Key: "_id", Value: persona}, {Key: "display", Value: "Ann"}}}})
+		set(bson.D{{Key: "voided", Value: true}})
+		if ev := next(t, s); ev.Kind != KindStatementInsert || ev.ID != stmts[0] {
+			t.Fatalf("first event %v %v, want the insert", ev.Kind, ev.ID)
+		}
+		ev := next(t, s)
+		if ev.Kind != KindStatementUpdate || ev.Changed != FieldPerson || ev.ID != stmts[0] {
+			t.Fatalf("persona update: %v %v %v", ev.Kind, ev.Changed, ev.ID)
+		}
+		if ev.Doc == nil || ev.Doc.Lookup("statement").Type == 0 {
+			t.Errorf("persona update without the statement document: %v", ev.Doc)
+		}
+		ev = next(t, s)
+		if ev.Kind != KindStatementUpdate || ev.Changed != FieldVoided || !ev.Doc.Lookup("voided").Boolean() {
+			t.Fatalf("voiding update: %v %v %v", ev.Kind, ev.Changed, ev.Doc)
+		}
+		if got := s.Stats().Ignored; got != ignoredBefore {
+			t.Errorf("%d events ignored in Go: the update of active should have been filtered on the server", got-ignoredBefore)
+		}
+	})
+
 	t.Run("resume", func(t *testing.T) {
 		ids := e.insertStatements(t, g, 4)
 		var token bson.Raw

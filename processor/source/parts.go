@@ -14,6 +14,7 @@ type parts struct {
 	documentKey []byte
 	clusterTime rawbson.Value
 	full        rawbson.Value // fullDocument
+	upd         []byte        // updateDescription
 	// malformed is set when the event's top level is not well-formed
 	// (rawbson's policy); such an event is classified KindIgnore. The
 	// fields read before the damage are kept, so that its resume token
@@ -46,6 +47,8 @@ func scan(ev []byte) parts {
 			p.clusterTime = v
 		case "fullDocument":
 			p.full = v
+		case "updateDescription":
+			p.upd, _ = v.Document()
 		}
 	}
 	p.malformed = it.Malformed()

@@ -28,7 +28,8 @@
 //
 // Entry kinds: 'S' a statement document in Learning Locker's shape (raw
 // BSON, as a change stream would deliver it); 'J' a journey document after
-// an insert or update; 'D' a journey deleted (payload: its _id). The 'j'
+// an insert or update; 'D' a journey deleted (payload: its _id); 'V' a
+// stored statement voided (payload: its entry's seq; see Voiding). The 'j'
 // keyspace holds the current journeys so that the API reads them without
 // replaying the log; each change writes both, in one batch.
 //
@@ -36,13 +37,17 @@
 //
 // A voiding statement (xAPI Data §2.3.2) marks its target's entry voided
 // (the 'v' keyspace), or, when the target is not stored yet, leaves a
-// pending mark that the target takes when it arrives. A voiding statement
-// is never voided. Entries are never rewritten: the scan and the reader
+// pending mark that the target takes when it arrives; the target may be
+// in the same write (an array that stores and voids it). A voiding
+// statement is never voided, and one whose target is voided already
+// changes nothing. Entries are never rewritten: the scan and the reader
 // deliver a marked statement with voided: true, so it is not eligible. A
-// statement the pipeline may already have counted is taken out by
-// recalculation: the voiding write also appends, for every active journey
-// of the statement's organisation, a journey change that requests a
-// recalculation (as the API's recalculate does), in the same batch.
+// statement the pipeline may already have counted (its target was stored
+// before the voiding statement) is followed, in the same batch, by a 'V'
+// entry naming it, which the Reader delivers as a statement update of
+// voided (source.KindStatementUpdate), exactly as a change stream delivers
+// Learning Locker's $set of voided: the pipeline recomputes the affected
+// learners only.
 //
 // # Order by construction
 //
@@ -62,6 +67,20 @@
 // is answered only after that sync: an acknowledged statement is durable.
 // Concurrent requests therefore share one fsync, which is what makes small
 // POSTs cheap.
+//
+// # Id look-ups
+//
+// Each client-sent statement id is looked up in the id index before it is
+// stored (a generated UUID is not: it cannot collide). The group's
+// look-ups share one Pebble iterator, created at its first read and
+// closed with the group, and seek with SeekPrefixGE, so the tables' bloom
+// filters answer the usual miss; a DB.Get each rebuilt the view of every
+// level and reopened each table's iterator and filter, and was a quarter
+// of the daemon's CPU under load. The iterator's snapshot is the log as it
+// is, since only the writer writes, and the group's own writes are read
+// from its overlay. A stored statement looks up a pending void of its id
+// only while the log holds some: their number (an upper bound) is counted
+// at open and kept by the writer.
 //
 // # Separate Pebble instance, consistent with progress
 //

@@ -38,6 +38,7 @@ func (l *Log) Import(docs []bson.Raw) error {
 		for _, doc := range docs {
 			stored, _ := doc.Lookup("stored").DateTimeOK()
 			store, _ := doc.Lookup("lrs_id").ObjectIDOK()
+			org, _ := doc.Lookup("organisation").ObjectIDOK()
 			id, _ := doc.Lookup("statement", "id").StringValueOK()
 			stmt, _ := doc.Lookup("statement").DocumentOK()
 			seq := g.appendEntry(kindStatement, stored, len(doc), func(_ uint64, dst []byte) { copy(dst, doc) })
@@ -50,7 +51,7 @@ func (l *Log) Import(docs []bson.Raw) error {
 				return err
 			}
 			if voiding {
-				if err := g.void(store, target, seq); err != nil {
+				if err := g.void(org, store, target, seq); err != nil {
 					return err
 				}
 			}

@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"time"
 
-	"github.com/cockroachdb/pebble"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
@@ -82,15 +80,15 @@ func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := l.write(func(g *group) error { return g.storeStatements(store, &p) }); err != nil {
+	if err := l.write(func(g *group) error { return g.storeStatements(org, store, &p) }); err != nil {
 		return nil, err
 	}
 	return p.IDs, nil
 }
 
-// storeStatements adds the prepared statements to the group, unless one
-// conflicts.
-func (g *group) storeStatements(store primitive.ObjectID, p *lrs.Prepared) error {
+// storeStatements adds the prepared statements of organisation org and
+// store to the group, unless one conflicts.
+func (g *group) storeStatements(org, store primitive.ObjectID, p *lrs.Prepared) error {
 	skip := make([]bool, len(p.Docs))
 	conflict := &lrs.ConflictError{}
 	for i := range p.Docs {
@@ -143,7 +141,7 @@ func (g *group) storeStatements(store primitive.ObjectID, p *lrs.Prepared) error
 			_ = g.b.Set(key, val, nil) // a fresh UUID: no later request looks it up
 		}
 		if voiding {
-			if err := g.void(store, target, seq); err != nil {
+			if err := g.void(org, store, target, seq); err != nil {
 				return err
 			}
 		}
@@ -152,9 +150,11 @@ func (g *group) storeStatements(store primitive.ObjectID, p *lrs.Prepared) error
 }
 
 // void records that the statement at voidingSeq voids statement target of
-// store: a voided mark on the target's entry, or a pending void when the
-// target is not stored yet. A voiding statement is never voided.
-func (g *group) void(store primitive.ObjectID, target string, voidingSeq uint64) error {
+// store, of organisation org: a voided mark on the target's entry, or a
+// pending void when the target is not stored yet. A voiding statement is
+// never voided. The target may be in the group itself (an array that
+// stores a statement and voids it, an import).
+func (g *group) void(org, store primitive.ObjectID, target string, voidingSeq uint64) error {
 	v, ok, err := g.get(indexKey(store, target))
 	if err != nil {
 		return err
@@ -163,80 +163,30 @@ func (g *group) void(store primitive.ObjectID, target string, voidingSeq uint64)
 	binary.BigEndian.PutUint64(seqb[:], voidingSeq)
 	if !ok {
 		g.set(pendingVoidKey(store, target), seqb[:])
+		g.l.pendingVoids++ // may count a key twice: an upper bound
 		return nil
 	}
 	if len(v) == indexValueLen && v[indexValueLen-1]&flagVoiding != 0 {
 		return nil
 	}
 	targetSeq := binary.BigEndian.Uint64(v)
+	if _, already, err := g.get(voidedKey(targetSeq)); err != nil || already {
+		return err // voided before: nothing changes
+	}
 	g.set(voidedKey(targetSeq), seqb[:])
 	g.l.voided++
-	return g.recalculateFor(targetSeq)
-}
-
-// recalculateFor asks for a recalculation of every active journey of the
-// organisation of statement entry seq, which was just voided: a statement
-// the pipeline may already have counted no longer counts (docs/design.md §4), and
-// the rebuilt progress, which scans the log, leaves it out. The requests
-// are journey changes in the log, like the API's recalculate, so they take
-// effect at their position, after the voiding. Completions already
-// delivered are not repeated (notify false).
-func (g *group) recalculateFor(seq uint64) error {
-	v, closer, err := g.l.db.Get(entryKey(seq))
-	if err != nil {
-		return notFound(err)
-	}
-	org, _ := bson.Raw(v[entryHeader:]).Lookup("organisation").ObjectIDOK()
-	closer.Close()
-	if g.recalcOrgs[org] {
-		return nil
-	}
-	g.recalcOrgs[org] = true
-	it, err := g.l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixJourney}, UpperBound: []byte{prefixJourney + 1}})
-	if err != nil {
-		return fmt.Errorf("statementlog: list journeys: %w", err)
-	}
-	var keys [][]byte
-	for ok := it.First(); ok; ok = it.Next() {
-		keys = append(keys, bytes.Clone(it.Key()))
-	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("statementlog: list journeys: %w", err)
-	}
-	now := g.l.opts.Now()
-	for _, k := range keys {
-		doc, ok, err := g.get(k)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		jorg, _ := bson.Raw(doc).Lookup("organisation").ObjectIDOK()
-		if active, isBool := bson.Raw(doc).Lookup("isActive").BooleanOK(); jorg != org || isBool && !active {
-			continue
-		}
-		doc, err = applySet(doc, bson.D{
-			{Key: "recalculateRequest", Value: bson.D{
-				{Key: "_id", Value: primitive.NewObjectID()},
-				{Key: "notify", Value: false},
-				{Key: "requestedAt", Value: primitive.NewDateTimeFromTime(now)},
-			}},
-			{Key: "recalculateStatus.inProgress", Value: true},
-		})
-		if err != nil {
-			return err
-		}
-		var id primitive.ObjectID
-		copy(id[:], k[1:])
-		g.putJourney(id, doc, true)
-	}
+	// The pipeline may have counted the target: the entry that follows
+	// tells it, as Learning Locker's update of voided does on MongoDB.
+	g.appendEntry(kindStatementVoided, g.l.lastStored, 8, func(_ uint64, dst []byte) { binary.BigEndian.PutUint64(dst, targetSeq) })
 	return nil
 }
 
 // voidIfPending marks statement id of store (just stored at seq) voided if
 // a voiding statement referring to it came first.
 func (g *group) voidIfPending(store primitive.ObjectID, id string, seq uint64) error {
+	if g.l.pendingVoids == 0 {
+		return nil // none at all: the common case costs no look-up
+	}
 	key := pendingVoidKey(store, id)
 	v, ok, err := g.get(key)
 	if err != nil || !ok {
@@ -245,6 +195,7 @@ func (g *group) voidIfPending(store primitive.ObjectID, id string, seq uint64) e
 	g.set(voidedKey(seq), v)
 	g.del(key)
 	g.l.voided++
+	g.l.pendingVoids--
 	return nil
 }
 

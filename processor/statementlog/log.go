@@ -12,6 +12,8 @@ import (
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
+
+	"github.com/journeys/journeys/internal/pebblelog"
 )
 
 // Dir is the log's directory inside the daemon's data directory.
@@ -55,6 +57,9 @@ type Log struct {
 	lastStored int64  // the stored time (Unix ms) of the latest statement
 	count      int64  // statements stored
 	voided     uint64 // voided marks written (for tests and metrics)
+	// pendingVoids is at least the number of pending voids ('w' keys):
+	// while it is zero, a new statement needs no look-up for one.
+	pendingVoids int64
 
 	// Published after each durable commit, for readers.
 	last    atomic.Uint64 // the seq of the last durable entry
@@ -82,6 +87,9 @@ const (
 	kindStatement     = 'S'
 	kindJourneyUpsert = 'J'
 	kindJourneyDelete = 'D'
+	// kindStatementVoided follows a voiding statement whose target was
+	// already stored: the target was voided (payload: the target's seq).
+	kindStatementVoided = 'V'
 )
 
 // entryHeader is the length of an entry value's header: kind, time.
@@ -123,7 +131,15 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
+	// The default comparer with the whole key as its prefix: the writer's
+	// id look-ups use SeekPrefixGE (see group.get), which needs a Split.
+	// Filters are built over whole keys with or without it, and the name is
+	// unchanged, so logs written before open as they did.
+	comparer := *pebble.DefaultComparer
+	comparer.Split = func(key []byte) int { return len(key) }
+	plog := opts.Logger.With("component", "statementlog")
 	db, err := pebble.Open(dir, &pebble.Options{
+		Comparer:           &comparer,
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
 		// Id lookups of new statements miss: bloom filters answer them.
@@ -131,7 +147,8 @@ func Open(dir string, opts Options) (*Log, error) {
 		MemTableSize: 32 << 20,
 		// Bounded memory: at most two memtables.
 		MemTableStopWritesThreshold: 2,
-		Logger:                      quietLogger{opts.Logger},
+		Logger:                      pebblelog.Logger(plog),
+		EventListener:               pebblelog.EventListener(plog),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("statementlog: open %s: %w", dir, err)
@@ -161,6 +178,9 @@ func (l *Log) load() error {
 	if err := it.Close(); err != nil {
 		return fmt.Errorf("statementlog: open: %w", err)
 	}
+	if l.pendingVoids, err = l.countPrefix(prefixPendingVoid); err != nil {
+		return err
+	}
 	if l.count, err = l.metaInt(metaCount); err != nil {
 		return err
 	}
@@ -171,6 +191,22 @@ func (l *Log) load() error {
 	l.stored.Store(l.lastStored)
 	l.nstored.Store(l.count)
 	return nil
+}
+
+// countPrefix returns the number of keys with prefix p.
+func (l *Log) countPrefix(p byte) (int64, error) {
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{p}, UpperBound: []byte{p + 1}})
+	if err != nil {
+		return 0, fmt.Errorf("statementlog: open: %w", err)
+	}
+	n := int64(0)
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("statementlog: open: %w", err)
+	}
+	return n, nil
 }
 
 // metaInt reads a counter.
@@ -230,21 +266,4 @@ func (l *Log) publish() {
 	close(l.notify)
 	l.notify = make(chan struct{})
 	l.notifyMu.Unlock()
-}
-
-// quietLogger passes Pebble's messages to slog: errors and fatal ones at
-// error level, the rest at debug.
-type quietLogger struct{ log *slog.Logger }
-
-func (q quietLogger) Infof(format string, args ...any) {
-	q.log.Debug(fmt.Sprintf(format, args...), "component", "statementlog")
-}
-
-func (q quietLogger) Errorf(format string, args ...any) {
-	q.log.Error(fmt.Sprintf(format, args...), "component", "statementlog")
-}
-
-func (q quietLogger) Fatalf(format string, args ...any) {
-	q.log.Error(fmt.Sprintf(format, args...), "component", "statementlog")
-	panic(fmt.Sprintf(format, args...))
 }

@@ -2,6 +2,7 @@ package statementlog
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -18,7 +19,10 @@ const readAhead = 256
 
 // Reader is the log as a stream of events, in place of a change stream:
 // statements as source.KindStatementInsert, journey changes as
-// source.KindJourneyUpsert and KindJourneyDelete. Each event's Token is
+// source.KindJourneyUpsert and KindJourneyDelete, and a stored statement
+// voided by a later voiding statement as source.KindStatementUpdate
+// (voided, with the statement marked voided), as a change stream delivers
+// Learning Locker's update. Each event's Token is
 // the position after it. Next, TryNext and Close are for one goroutine;
 // Ready and Stats are safe for concurrent use.
 type Reader struct {
@@ -157,6 +161,13 @@ func (r *Reader) fill() error {
 		case kindJourneyDelete:
 			ev.Kind = source.KindJourneyDelete
 			copy(ev.ID[:], e.payload)
+		case kindStatementVoided:
+			doc, err := r.l.voidedTarget(e)
+			if err != nil {
+				return false, err
+			}
+			ev.Kind, ev.Changed, ev.Doc = source.KindStatementUpdate, source.FieldVoided, doc
+			ev.ID, _ = doc.Lookup("_id").ObjectIDOK()
 		default:
 			return false, fmt.Errorf("statementlog: entry %d has unknown kind %q", e.seq, e.kind)
 		}
@@ -177,4 +188,24 @@ func (r *Reader) Stats() source.Stats { return source.Stats{Events: r.events.Loa
 func (r *Reader) Close(context.Context) error {
 	r.closed.Store(true)
 	return nil
+}
+
+// voidedTarget returns the statement a kindStatementVoided entry names, a
+// copy marked voided.
+func (l *Log) voidedTarget(e entry) (bson.Raw, error) {
+	if len(e.payload) != 8 {
+		return nil, fmt.Errorf("statementlog: entry %d: voided entry of %d bytes", e.seq, len(e.payload))
+	}
+	target := binary.BigEndian.Uint64(e.payload)
+	v, closer, err := l.db.Get(entryKey(target))
+	if err != nil {
+		return nil, fmt.Errorf("statementlog: entry %d: read voided statement %d: %w", e.seq, target, err)
+	}
+	defer closer.Close()
+	if len(v) < entryHeader || v[0] != kindStatement {
+		return nil, fmt.Errorf("statementlog: entry %d: entry %d is not a statement", e.seq, target)
+	}
+	doc := bson.Raw(append([]byte(nil), v[entryHeader:]...))
+	markVoided(doc)
+	return doc, nil
 }

@@ -1,4 +1,10 @@
-package state
+// Package pebblelog routes the log lines and events of a Pebble database to
+// slog, at the level an operator needs them: Pebble's routine messages (the
+// WAL replayed on every restart, flushes, compactions) at debug, what
+// affects the daemon (background errors, slow disks, write stalls) at warn
+// or error, and a fatal error as an exit. The state store and the embedded
+// statement log both open Pebble through it.
+package pebblelog
 
 import (
 	"context"
@@ -10,8 +16,8 @@ import (
 	"github.com/cockroachdb/pebble"
 )
 
-// pebbleLogger routes Pebble's own log lines to slog.
-type pebbleLogger struct {
+// logger routes Pebble's own log lines to slog.
+type logger struct {
 	l *slog.Logger
 }
 
@@ -19,7 +25,7 @@ type pebbleLogger struct {
 // routine (the WAL replayed on every restart, table statistics), so they
 // are logged at debug; what needs an operator comes through the event
 // listener (background errors, slow disks, write stalls) or Fatalf.
-func (p pebbleLogger) Infof(format string, args ...any) {
+func (p logger) Infof(format string, args ...any) {
 	if !p.l.Enabled(context.Background(), slog.LevelDebug) {
 		return // spare the formatting
 	}
@@ -33,7 +39,7 @@ func (p pebbleLogger) Infof(format string, args ...any) {
 // goroutine would be recovered by net/http and leave the daemon running on
 // a broken store. Everything committed is durable, so a supervisor restart
 // recovers cleanly.
-func (p pebbleLogger) Fatalf(format string, args ...any) {
+func (p logger) Fatalf(format string, args ...any) {
 	msg := "pebble: " + fmt.Sprintf(format, args...)
 	p.l.Error(msg, slog.Bool("fatal", true), slog.String("stack", string(debug.Stack())))
 	if !p.l.Enabled(context.Background(), slog.LevelError) {
@@ -54,10 +60,13 @@ func (s lazyString) LogValue() slog.Value {
 	return slog.StringValue(s.String())
 }
 
-// eventListener maps Pebble's events to slog levels by how much an operator
+// Logger returns the pebble.Logger (Options.Logger) that writes to l.
+func Logger(l *slog.Logger) pebble.Logger { return logger{l} }
+
+// EventListener (Options.EventListener) maps Pebble's events to slog levels by how much an operator
 // needs to know: errors and stalls affect the daemon, flushes and
 // compactions are routine.
-func eventListener(l *slog.Logger) *pebble.EventListener {
+func EventListener(l *slog.Logger) *pebble.EventListener {
 	return &pebble.EventListener{
 		BackgroundError: func(err error) {
 			l.Error("pebble background error", slog.Any("err", err))
