@@ -3,9 +3,15 @@ package statementlog
 // Reproduce:
 //
 //	go test -run '^$' -bench . -benchtime 1x ./processor/statementlog/
+//
+// JOURNEYS_BENCH_N sets BenchmarkIngest's statements (default 100,000):
+//
+//	JOURNEYS_BENCH_N=1000000 go test -run '^$' -bench BenchmarkIngest -benchtime 1x ./processor/statementlog/
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,8 +23,9 @@ import (
 	"github.com/journeys/journeys/processor/lrs"
 )
 
-// fill stores n statements in batches of 100 from 8 writers.
-func fill(b *testing.B, l *Log, n int) {
+// fill stores statements from, from+1, … from+n-1 (their ids and actors
+// follow from the number) in batches of 100 from 8 writers.
+func fill(b *testing.B, l *Log, from, n int) {
 	b.Helper()
 	var wg sync.WaitGroup
 	ch := make(chan int)
@@ -37,7 +44,7 @@ func fill(b *testing.B, l *Log, n int) {
 			}
 		}()
 	}
-	for i := 0; i < n; i += 100 {
+	for i := from; i < from+n; i += 100 {
 		ch <- i
 	}
 	close(ch)
@@ -45,18 +52,47 @@ func fill(b *testing.B, l *Log, n int) {
 }
 
 // BenchmarkIngest measures the log's own write path (prepare, group
-// commit, fsync) for 100,000 statements posted as 8 concurrent writers'
-// batches of 100.
+// commit, fsync) for JOURNEYS_BENCH_N statements (default 100,000) posted
+// as 8 concurrent writers' batches of 100. Besides the rate and the CPU
+// per statement it reports what Pebble wrote per statement: flushed
+// (memtables to L0) and compacted bytes, and the rate over the last tenth
+// of the statements against the first (flatness in store size).
 func BenchmarkIngest(b *testing.B) {
-	const n = 100_000
+	n := 100_000
+	if s := os.Getenv("JOURNEYS_BENCH_N"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1000 || v%1000 != 0 {
+			b.Fatalf("JOURNEYS_BENCH_N=%q: want a multiple of 1000", s)
+		}
+		n = v
+	}
 	l := openLog(b, b.TempDir())
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	fill(b, l, n)
-	b.ReportMetric(n/b.Elapsed().Seconds(), "stmts/s")
+	tenth := n / 10
+	var rates [10]float64
+	for d := range 10 {
+		start := time.Now()
+		fill(b, l, d*tenth, tenth)
+		rates[d] = float64(tenth) / time.Since(start).Seconds()
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "stmts/s")
 	// The process's CPU time per statement (the benchmark's body
 	// building included), which a shared machine does not inflate.
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/stmt")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-µs/stmt")
+	b.ReportMetric(rates[9]/rates[0], "last/first")
+	m := l.db.Metrics()
+	var flushed, compacted uint64
+	for _, lv := range m.Levels {
+		flushed += lv.BytesFlushed
+		compacted += lv.BytesCompacted
+	}
+	b.ReportMetric(float64(flushed)/float64(n), "flushed-B/stmt")
+	b.ReportMetric(float64(compacted)/float64(n), "compacted-B/stmt")
+	b.ReportMetric(float64(m.Compact.Count), "compactions")
+	b.ReportMetric(float64(m.Compact.MoveCount), "moves")
+	b.Logf("deciles (statements/s): %.0f", rates)
+	b.Logf("pebble:\n%s", m)
 }
 
 // cpuTime returns the CPU time (user and system) the process has used.
@@ -73,7 +109,7 @@ func cpuTime() time.Duration {
 func BenchmarkScan(b *testing.B) {
 	const n = 100_000
 	l := openLog(b, b.TempDir())
-	fill(b, l, n)
+	fill(b, l, 0, n)
 	b.ResetTimer()
 	got := 0
 	err := l.Scanner().Scan(context.Background(), lrs.ScanQuery{Organisation: org}, func(bson.Raw) error {
