@@ -525,6 +525,20 @@ func (e *Engine) load(l *live, owner []byte) (*entry, error) {
 // On error nothing of the pending work is kept: the caller must resume from
 // the store's checkpoint.
 func (e *Engine) Commit(checkpoint []byte) error {
+	return e.commit(checkpoint, true)
+}
+
+// CommitRedoable is Commit for work that a crash may undo and the caller
+// redo from what the same batch records (a recalculation's scan chunk, with
+// its position): it does not wait for the fsync (state.Batch.CommitUnsynced),
+// so the batch becomes durable with the next synced commit. When the batch
+// carries deliveries it waits for the fsync all the same, since they are
+// handed on once durable.
+func (e *Engine) CommitRedoable(checkpoint []byte) error {
+	return e.commit(checkpoint, len(e.queued) > 0)
+}
+
+func (e *Engine) commit(checkpoint []byte, sync bool) error {
 	b := e.pendingBatch()
 	for _, en := range e.order {
 		switch {
@@ -547,7 +561,11 @@ func (e *Engine) Commit(checkpoint []byte) error {
 	if b.Empty() {
 		return b.Close()
 	}
-	if err := b.Commit(); err != nil {
+	commit := b.Commit
+	if !sync {
+		commit = b.CommitUnsynced
+	}
+	if err := commit(); err != nil {
 		return fmt.Errorf("commit progress: %w", err)
 	}
 	for i, en := range written {

@@ -60,7 +60,8 @@ type PipelineConfig struct {
 	// SkewMargin bounds the clock skew between the LRS's writers (how much
 	// earlier than the latest stored time a statement the stream has not
 	// delivered yet can be stored), used to hand a recalculation over to
-	// live processing (default 2 minutes).
+	// live processing (default 2 minutes). It is 0 whatever is set when
+	// the Scanner is lrs.StreamOrdered (the embedded statement log).
 	SkewMargin time.Duration
 	// OnDurable receives the deliveries of each commit once it is durable.
 	OnDurable func([]outbox.Delivery)
@@ -161,6 +162,9 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	}
 	if cfg.SkewMargin <= 0 {
 		cfg.SkewMargin = 2 * time.Minute
+	}
+	if so, ok := cfg.Scanner.(lrs.StreamOrdered); ok && so.StreamOrdered() {
+		cfg.SkewMargin = 0
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -333,7 +337,11 @@ func (p *Pipeline) follow(ctx context.Context) error {
 
 	tick := time.NewTicker(statusEvery)
 	defer tick.Stop()
+	// live records whether the turn applied stream events: a turn that
+	// only scanned commits without waiting for the fsync (see commitTurn).
+	live := false
 	apply := func(it streamItem) error {
+		live = true
 		if it.err != nil {
 			return it.err
 		}
@@ -342,49 +350,58 @@ func (p *Pipeline) follow(ctx context.Context) error {
 		p.turn = p.cfg.Now().Truncate(time.Millisecond)
 		return p.apply(ctx, it.ev)
 	}
+	waiting := func() bool { return len(events) > 0 }
 	defer func() { p.turn = time.Time{} }()
 	for {
 		p.turn = p.cfg.Now().Truncate(time.Millisecond)
+		live = false
+		report := false
 		// Right after a commit: start scan passes, hand over finished
 		// scans (see recalcStep).
-		busy, err := p.recalcStep(ctx)
+		handed, busy, err := p.recalcStep(ctx)
 		if err != nil {
 			return err
 		}
+		held := p.pass != nil && p.pass.holding()
 		var chunks <-chan scanChunk
-		if p.pass != nil {
+		if p.pass != nil && !held {
 			chunks = p.pass.chunks
 		}
 		var idle <-chan time.Time
 		if !busy {
 			idle = tick.C
 		}
-		if busy && p.engine.Pending() == 0 {
-			select {
-			case it := <-events:
-				err = apply(it)
-			case c := <-chunks:
-				err = p.applyChunk(c)
-			case <-ctx.Done():
-				err = ctx.Err()
-			default:
-			}
-		} else if p.engine.Pending() == 0 {
-			// Live events first: a scan chunk waits for them, not the
-			// other way round.
+		if p.engine.Pending() == 0 {
+			// Live events first: scan work waits for them, not the other
+			// way round, and stops between slices when one arrives.
 			select {
 			case it := <-events:
 				err = apply(it)
 			default:
-				select {
-				case it := <-events:
-					err = apply(it)
-				case c := <-chunks:
-					err = p.applyChunk(c)
-				case <-idle:
-					p.reportRecalculations()
-				case <-ctx.Done():
-					err = ctx.Err()
+				switch {
+				case held:
+					err = p.scanSome(waiting)
+				case busy:
+					select {
+					case it := <-events:
+						err = apply(it)
+					case c := <-chunks:
+						err = p.takeChunk(c, waiting)
+					case <-ctx.Done():
+						err = ctx.Err()
+					default:
+					}
+				default:
+					select {
+					case it := <-events:
+						err = apply(it)
+					case c := <-chunks:
+						err = p.takeChunk(c, waiting)
+					case <-idle:
+						report = true
+					case <-ctx.Done():
+						err = ctx.Err()
+					}
 				}
 			}
 		}
@@ -402,13 +419,20 @@ func (p *Pipeline) follow(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := p.commit(ctx); err != nil {
+		if !report {
+			select {
+			case <-tick.C:
+				report = true
+			default:
+			}
+		}
+		// A status report makes the turn durable: what a status says was
+		// scanned survives a crash.
+		if err := p.commitTurn(ctx, live || handed || report); err != nil {
 			return err
 		}
-		select {
-		case <-tick.C:
+		if report {
 			p.reportRecalculations()
-		default:
 		}
 	}
 }
@@ -564,7 +588,19 @@ func (p *Pipeline) apply(ctx context.Context, ev source.Event) error {
 
 // commit makes everything applied so far durable with the checkpoint of
 // the last applied event, owner recomputes still queued included.
-func (p *Pipeline) commit(ctx context.Context) error {
+func (p *Pipeline) commit(ctx context.Context) error { return p.commitTurn(ctx, true) }
+
+// commitTurn commits the pending work with the checkpoint, owner recomputes
+// still queued included. A turn that only applied scan statements (not
+// durable: no stream event, no hand-over, no queued recompute, no status
+// report due) does not wait for the fsync (Engine.CommitRedoable): its
+// effects travel with the pass's position, so a crash loses both and the
+// scan redoes them, and the next durable commit's fsync — a live
+// statement's, or the status report's at least every statusEvery — makes
+// them durable. A live statement thus does not wait for scan chunks'
+// fsyncs, and a crash costs a scan at most statusEvery of its work.
+func (p *Pipeline) commitTurn(ctx context.Context, durable bool) error {
+	durable = durable || len(p.recomputes.order) > 0
 	if err := p.flushRecomputes(ctx); err != nil {
 		return err
 	}
@@ -573,7 +609,11 @@ func (p *Pipeline) commit(ctx context.Context) error {
 		cp = p.cp.encode()
 	}
 	start := p.cfg.Now()
-	if err := p.engine.Commit(cp); err != nil {
+	commit := p.engine.Commit
+	if !durable {
+		commit = p.engine.CommitRedoable
+	}
+	if err := commit(cp); err != nil {
 		return err
 	}
 	p.stats.Commits.Add(1)

@@ -87,9 +87,11 @@ func (p *Pipeline) journeyChanged(doc bson.Raw, at, rebuild int64) error {
 		}
 		p.engine.SetJourney(c, m.QuietBefore)
 	case actRecalculate:
-		// The recalculation reads the statements anew: the recompute skip
-		// entries are moot (see recompute_skip.go).
-		m.RecomputeSkip = nil
+		// The recalculation reads the statements anew, as every update
+		// read so far left them: the recompute skip entries and the owner
+		// recomputes deferred by an earlier run are moot (see
+		// recompute_skip.go, recompute.go).
+		m.RecomputeSkip, m.DeferredRecomputes = nil, nil
 		p.restoreRecomputeSkips(id, m)
 		return p.startRecalculation(c, m, a.QuietBefore)
 	case actMetadata:

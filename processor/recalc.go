@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -33,9 +34,16 @@ import (
 //     durable, never held in memory only. Every other journey keeps being
 //     applied as before, and checkpoints keep being committed.
 //   - Scan. A goroutine reads the statements through the lrs.Scanner in
-//     (stored, _id) order, in chunks; the pipeline applies each chunk to the
-//     scanning journeys between runs of live events, and commits the scan
-//     position with the effects (so a restart resumes where it stopped).
+//     (stored, _id) order, in chunks; the pipeline applies them to the
+//     scanning journeys in slices of scanSlice statements, live events
+//     first: between slices it stops for a waiting live event or after
+//     scanBudget, so a live statement waits for one slice at most, and it
+//     commits the scan position with the effects (so a restart resumes
+//     where it stopped). A turn that only scanned does not wait for its
+//     fsync (state.Batch.CommitUnsynced): a crash loses such turns whole,
+//     position and effects together, and the scan redoes them; the next
+//     live commit, or the status report's at least every statusEvery,
+//     makes them durable.
 //     Recalculations pending together share one scan pass (coalescing); a
 //     journey that changes again mid-pass leaves the pass and restarts in
 //     the next one, the others carry on.
@@ -44,6 +52,9 @@ import (
 //     SkewMargin) and be read by the scan too: the scan records the ones it
 //     applied that are stored from B − SkewMargin on (kindSkip), and the
 //     hand-over skips them. It is bounded by the statements of that window.
+//     On a backend whose stored order is its stream order
+//     (lrs.StreamOrdered: the embedded statement log) the margin is 0 and
+//     the window holds only the statements stored at B itself.
 //   - Hand-over. After its scan, the journey's pending log is applied in
 //     order, in chunks, each with its deletion; once it is drained the
 //     journey is live again in the same batch. Statements stored during the
@@ -54,9 +65,17 @@ import (
 // position travel in one batch.
 
 // scanChunkSize is how many statements the scan goroutine hands to the
-// pipeline at once; the pipeline applies one chunk between runs of live
-// events, which bounds the delay a scan adds to live statements.
+// pipeline at once.
 const scanChunkSize = 256
+
+// The pipeline applies a chunk in slices of scanSlice statements, and
+// between two slices it stops when a live event is waiting or when the turn
+// has spent scanBudget on the scan: a live statement waits for at most one
+// slice of scan work, never for a whole chunk (see scanSome).
+const (
+	scanSlice  = 16
+	scanBudget = time.Millisecond
+)
 
 // statusEvery is how often a running recalculation reports its status.
 const statusEvery = time.Second
@@ -137,18 +156,31 @@ type scanPass struct {
 	org     primitive.ObjectID
 	members map[primitive.ObjectID]*recalcJob
 	chunks  chan scanChunk
+	// free returns applied chunks' buffers to the scan goroutine, so that
+	// a scan allocates a few buffers rather than one per chunk.
+	free    chan []byte
 	cancel  context.CancelFunc
 	done    chan struct{}
 	started time.Time
 	read    int64
 	// sent counts the statements the scan goroutine handed over (its own).
 	sent int64
+	// held is the chunk being applied and at how many of its statements
+	// are applied (see scanSome).
+	held scanChunk
+	at   int
 }
+
+// holding reports whether part of a received chunk is still to be applied.
+func (ps *scanPass) holding() bool { return ps.at < len(ps.held.docs) }
 
 // scanChunk is what the scan goroutine hands over: statements with their
 // positions, the count of statements to read (first), or the end.
 type scanChunk struct {
-	buf   []byte
+	// bufs hold the documents (one buffer per chunk, or more when a
+	// document does not fit); they go back to the pass's free list once
+	// the chunk is applied.
+	bufs  [][]byte
 	docs  []bson.Raw
 	pos   []lrs.Position
 	total int64
@@ -245,8 +277,10 @@ func (p *Pipeline) putRecalc(j *recalcJob) error {
 // recalcStep advances the recalculations between commits: it starts a scan
 // pass when recalculations wait for one, and hands over those whose scan is
 // done. It must run right after a commit (the hand-over reads the committed
-// pending log). It reports whether hand-over work remains.
-func (p *Pipeline) recalcStep(ctx context.Context) (busy bool, err error) {
+// pending log). It reports whether it handed over (that turn's commit is
+// then made durable at once: a finished recalculation is announced) and
+// whether hand-over work remains.
+func (p *Pipeline) recalcStep(ctx context.Context) (handed, busy bool, err error) {
 	if p.pass == nil && p.cfg.Now().After(p.retryPass) {
 		p.startPass(ctx)
 	}
@@ -260,14 +294,14 @@ func (p *Pipeline) recalcStep(ctx context.Context) (busy bool, err error) {
 	for _, id := range ids {
 		more, err := p.handOver(p.jobs[id])
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		busy = busy || more
 		if p.engine.Pending() >= p.cfg.BatchSize {
-			return true, nil
+			return true, true, nil
 		}
 	}
-	return busy, nil
+	return len(ids) > 0, busy, nil
 }
 
 var errChunkFull = errors.New("chunk full")
@@ -337,7 +371,7 @@ func (p *Pipeline) startPass(ctx context.Context) {
 		return
 	}
 	org := first.c.Organisation
-	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), done: make(chan struct{}), started: p.cfg.Now()}
+	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), free: make(chan []byte, 4), done: make(chan struct{}), started: p.cfg.Now()}
 	var members []*journey.Compiled
 	q := lrs.ScanQuery{Organisation: org}
 	after, bound, everySource := first.st.after(), int64(0), false
@@ -416,6 +450,7 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		return
 	}
 	var cur scanChunk
+	var buf []byte
 	read := func(doc bson.Raw) error {
 		var h Header
 		if !readHeader(doc, &h) {
@@ -424,20 +459,25 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		if h.Stored > bound {
 			return errPastBound
 		}
-		// One buffer per chunk rather than one allocation per statement.
-		if cap(cur.buf)-len(cur.buf) < len(doc) {
-			cur.buf = make([]byte, 0, max(scanChunkSize*len(doc), len(doc)))
+		// One buffer per chunk rather than one allocation per statement,
+		// taken from the free list when one is there.
+		if cap(buf)-len(buf) < len(doc) {
+			buf = ps.buffer(len(doc), scanChunkSize*len(doc))
+			cur.bufs = append(cur.bufs, buf)
 		}
-		n := len(cur.buf)
-		cur.buf = append(cur.buf, doc...)
-		cur.docs = append(cur.docs, bson.Raw(cur.buf[n:len(cur.buf):len(cur.buf)]))
+		n := len(buf)
+		buf = append(buf, doc...)
+		if cur.docs == nil {
+			cur.docs, cur.pos = make([]bson.Raw, 0, scanChunkSize), make([]lrs.Position, 0, scanChunkSize)
+		}
+		cur.docs = append(cur.docs, bson.Raw(buf[n:len(buf):len(buf)]))
 		cur.pos = append(cur.pos, lrs.Position{Stored: h.Stored, ID: h.ID})
 		q.After = lrs.Position{Stored: h.Stored, ID: h.ID}
 		if len(cur.docs) == scanChunkSize {
 			if !send(cur) {
 				return ctx.Err()
 			}
-			cur = scanChunk{}
+			cur, buf = scanChunk{}, nil
 			if err := p.pace(ctx, ps); err != nil {
 				return err
 			}
@@ -462,6 +502,33 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 	send(scanChunk{end: true, err: err})
 }
 
+// buffer returns an empty buffer of capacity at least need: a recycled
+// one (see scanPass.free) or a new one of capacity size. It runs in the
+// scan goroutine.
+func (ps *scanPass) buffer(need, size int) []byte {
+	for {
+		select {
+		case b := <-ps.free:
+			if cap(b) >= need {
+				return b[:0]
+			}
+		default:
+			return make([]byte, 0, max(need, size))
+		}
+	}
+}
+
+// recycle hands the buffers of an applied chunk back to the scan
+// goroutine; none of its documents is referred to any more.
+func (ps *scanPass) recycle(c *scanChunk) {
+	for _, b := range c.bufs {
+		select {
+		case ps.free <- b:
+		default:
+		}
+	}
+}
+
 // pace sleeps as long as the pass is ahead of PipelineConfig.ScanRate.
 // It runs in the scan goroutine and reads only the pass's start.
 func (p *Pipeline) pace(ctx context.Context, ps *scanPass) error {
@@ -480,8 +547,9 @@ func (p *Pipeline) pace(ctx context.Context, ps *scanPass) error {
 	return nil
 }
 
-// applyChunk applies what the scan goroutine handed over.
-func (p *Pipeline) applyChunk(c scanChunk) error {
+// takeChunk receives what the scan goroutine handed over and applies its
+// first statements (see scanSome).
+func (p *Pipeline) takeChunk(c scanChunk, stop func() bool) error {
 	ps := p.pass
 	if ps == nil {
 		return nil
@@ -494,6 +562,24 @@ func (p *Pipeline) applyChunk(c scanChunk) error {
 			}
 		}
 	}
+	if c.end {
+		return p.finishPass(ps, c.err)
+	}
+	ps.held, ps.at = c, 0
+	return p.scanSome(stop)
+}
+
+// scanSome applies statements of the held chunk in slices of scanSlice,
+// until the chunk is done, stop reports true (a live event waits) or the
+// turn has spent scanBudget on them, and records the pass's new position
+// in the pending batch. What is left of the chunk waits for a later turn:
+// positions are per statement, so a commit may end anywhere in a chunk.
+func (p *Pipeline) scanSome(stop func() bool) error {
+	ps := p.pass
+	if ps == nil || !ps.holding() {
+		return nil
+	}
+	c := &ps.held
 	var pos lrs.Position
 	want := func(id primitive.ObjectID) bool {
 		j := ps.members[id]
@@ -504,48 +590,67 @@ func (p *Pipeline) applyChunk(c scanChunk) error {
 			p.engine.pendingBatch().PutSkip(id, pos.ID)
 		}
 	}
-	for i, doc := range c.docs {
-		pos = c.pos[i]
-		if err := p.engine.ScanStatement(doc, want, onMatch); err != nil {
-			return err
-		}
-	}
-	if n := len(c.docs); n > 0 {
-		last := c.pos[n-1]
-		ps.read += int64(n)
-		ps.state.Read += int64(n)
-		ps.state.AfterStored, ps.state.AfterID = last.Stored, last.ID
-		p.stats.Scanned.Add(uint64(n))
-		for _, j := range ps.members {
-			if j.st.after().Less(last) {
-				j.st.AfterStored, j.st.AfterID = last.Stored, last.ID
-				j.st.Scanned += int64(n)
-			}
-		}
-	}
-	if c.end {
-		p.pass = nil
-		if c.err != nil {
-			p.log.Error("scan pass failed: it is retried from its committed position", "err", c.err)
-			p.retryPass = p.cfg.Now().Add(time.Second)
-		}
-		for _, j := range ps.members {
-			j.pass = nil
-			if c.err == nil {
-				j.st.Handover = true
-			}
-		}
-		ps.cancel()
-		<-ps.done
-		// The members' own records take over from the pass's.
-		for _, j := range ps.members {
-			if err := p.putRecalc(j); err != nil {
+	from, start := ps.at, time.Now()
+	for ps.at < len(c.docs) {
+		end := min(ps.at+scanSlice, len(c.docs))
+		for ; ps.at < end; ps.at++ {
+			pos = c.pos[ps.at]
+			if err := p.engine.ScanStatement(c.docs[ps.at], want, onMatch); err != nil {
 				return err
 			}
 		}
-		return nil
+		// Give way to the goroutines that bring live events (the stream's
+		// reader, the database driver's): scan work keeps this goroutine
+		// busy without blocking, and a goroutine readied behind it would
+		// otherwise wait for the scheduler's preemption (10 ms).
+		runtime.Gosched()
+		if stop() || time.Since(start) >= scanBudget {
+			break
+		}
+	}
+	n := ps.at - from
+	last := c.pos[ps.at-1]
+	ps.read += int64(n)
+	ps.state.Read += int64(n)
+	ps.state.AfterStored, ps.state.AfterID = last.Stored, last.ID
+	p.stats.Scanned.Add(uint64(n))
+	for _, j := range ps.members {
+		if j.st.after().Less(last) {
+			j.st.AfterStored, j.st.AfterID = last.Stored, last.ID
+			j.st.Scanned += int64(n)
+		}
+	}
+	if !ps.holding() {
+		ps.recycle(&ps.held)
+		ps.held, ps.at = scanChunk{}, 0
 	}
 	return p.putPass(ps)
+}
+
+// finishPass ends pass ps when its scan goroutine is done: on success its
+// members hand over; on failure the pass is retried from its committed
+// position.
+func (p *Pipeline) finishPass(ps *scanPass, scanErr error) error {
+	p.pass = nil
+	if scanErr != nil {
+		p.log.Error("scan pass failed: it is retried from its committed position", "err", scanErr)
+		p.retryPass = p.cfg.Now().Add(time.Second)
+	}
+	for _, j := range ps.members {
+		j.pass = nil
+		if scanErr == nil {
+			j.st.Handover = true
+		}
+	}
+	ps.cancel()
+	<-ps.done
+	// The members' own records take over from the pass's.
+	for _, j := range ps.members {
+		if err := p.putRecalc(j); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (p *Pipeline) putPass(ps *scanPass) error {

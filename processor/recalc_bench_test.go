@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,6 +180,17 @@ func probeLatencies(b *testing.B, bp *benchPipeline, org, probe primitive.Object
 	return out
 }
 
+// cpuTime returns the CPU time (user and system) the process has used: on
+// a machine shared with other work, CPU time per scenario is steadier than
+// wall time.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func percentile(ds []time.Duration, p float64) time.Duration {
 	if len(ds) == 0 {
 		return 0
@@ -241,12 +253,15 @@ func BenchmarkCoalescedRecalculation(b *testing.B) {
 				org := primitive.NewObjectIDFromTimestamp(time.Unix(1, 0))
 				db := newBenchLungo(b)
 				bp := startBenchPipeline(b, db, newSynthScanner(b, org, 1000, n), false)
-				start := time.Now()
+				start, cpu := time.Now(), cpuTime(b)
 				insertJourneys(b, db, benchJourneys(org, 1000)[:k])
 				took := bp.waitRecalculated(b, uint64(k), start)
+				cpu = cpuTime(b) - cpu
 				passes := bp.p.Stats().ScanPasses.Load()
 				bp.stop(b)
 				b.ReportMetric(took.Seconds(), "recalc-s")
+				b.ReportMetric(cpu.Seconds(), "cpu-s")
+				b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/stmt")
 				b.ReportMetric(float64(passes), "passes")
 			}
 		})

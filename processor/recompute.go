@@ -46,7 +46,9 @@ import (
 //     pending log (which holds live statements as inserted): the owner is
 //     recorded in its meta (deferRecompute) and recomputed when the
 //     recalculation hands over (runDeferredRecomputes), in the batch that
-//     makes the journey live again.
+//     makes the journey live again. A new run of its recalculation (the
+//     journey changed again) drops them: its scan reads the statements as
+//     the updates left them.
 //   - Fired outcomes are never recalled; fired markers outlive the reset,
 //     so an attempt number that fired never fires again, and an attempt
 //     that completes with a new number fires.

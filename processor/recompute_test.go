@@ -460,21 +460,13 @@ func TestRecomputesCoalesced(t *testing.T) {
 	persona := oid(21)
 	f.assignPersona(bson.D{{Key: "statement.actor.mbox", Value: "mailto:ann@example.com"}}, persona, oid(31), "Ann")
 	// The 20 update events as one batch reads them, then its commit.
-	ctx := context.Background()
 	p := f.p
 	before := p.Stats().OwnerRecomputes.Load()
-	for i := 1; i <= 20; i++ {
-		doc, err := f.db.Collection("statements").FindOne(ctx, bson.D{{Key: "_id", Value: llStmtID(i)}}).Raw()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.apply(ctx, source.Event{Kind: source.KindStatementUpdate, Changed: source.FieldPerson, Doc: doc, ID: llStmtID(i)}); err != nil {
-			t.Fatal(err)
-		}
+	ids := make([]int, 20)
+	for i := range ids {
+		ids[i] = i + 1
 	}
-	if err := p.commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.applyUpdates(source.FieldPerson, ids...)
 	if n := p.Stats().OwnerRecomputes.Load() - before; n != 1 {
 		t.Errorf("%d recomputes for one updateMany read in one batch, want 1", n)
 	}
@@ -504,34 +496,11 @@ func TestRecomputeDeferredDuringRecalculation(t *testing.T) {
 
 	ctx := context.Background()
 	p := f.p
-	// A recalculation request starts a recalculation (its scan would run
-	// in the running pipeline's goroutine; here it does not).
-	doc, err := f.db.Collection("journeys").FindOne(ctx, bson.D{{Key: "_id", Value: jid}}).Raw()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := bson.Marshal(append(bsonElems(t, doc), bson.E{Key: "recalculateRequest", Value: bson.D{{Key: "_id", Value: primitive.NewObjectID()}}}))
-	if err := p.journeyChanged(req, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	if p.jobs[jid] == nil {
-		t.Fatal("no recalculation started")
-	}
+	f.requestRecalculation(jid)
 	persona := oid(21)
 	f.assignPersona(bson.D{{Key: "statement.actor.mbox", Value: "mailto:ann@example.com"}}, persona, oid(31), "Ann")
 	before := p.Stats().OwnerRecomputes.Load()
-	for i := 1; i <= 3; i++ {
-		doc, err := f.db.Collection("statements").FindOne(ctx, bson.D{{Key: "_id", Value: llStmtID(i)}}).Raw()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.apply(ctx, source.Event{Kind: source.KindStatementUpdate, Changed: source.FieldPerson, Doc: doc, ID: llStmtID(i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.applyUpdates(source.FieldPerson, 1, 2, 3)
 	if n := p.Stats().OwnerRecomputes.Load() - before; n != 0 {
 		t.Fatalf("%d recomputes beside the running recalculation, want 0", n)
 	}

@@ -16,10 +16,10 @@ import (
 // pipeline never waits on the LRS for them. Only the latest status of each
 // journey is written; the writes are best effort (the status is
 // informational, and the change event each causes is recognised as not
-// changing the journey, see actDocOnly). Journeys with the same status —
-// those that started in one turn of the pipeline and share a scan pass —
-// are written together when the store can (StatusesSetter), so that 1,000
-// journeys recalculating together cost one write a second, not 1,000.
+// changing the journey, see actDocOnly). All queued statuses are written
+// together when the store can (StatusesSetter: one bulk write, one update
+// per distinct status), so that 1,000 journeys recalculating together cost
+// one write a second, not 1,000, also when their startedAt differ.
 type statusWriter struct {
 	store JourneyStore
 	log   *slog.Logger
@@ -72,28 +72,12 @@ func (w *statusWriter) flush(ctx context.Context) {
 	batch := w.latest
 	w.latest = map[primitive.ObjectID]journey.RecalculateStatus{}
 	w.mu.Unlock()
-	many, _ := w.store.(StatusesSetter)
-	same := map[string][]primitive.ObjectID{}
-	values := map[string]journey.RecalculateStatus{}
-	var keys []string
-	for id, st := range batch {
-		if many == nil {
-			w.report(w.store.SetRecalculateStatus(ctx, id, st), ctx, 1)
-			continue
-		}
-		b, err := bson.Marshal(st)
-		if err != nil {
-			continue
-		}
-		k := string(b)
-		if _, ok := same[k]; !ok {
-			keys = append(keys, k)
-			values[k] = st
-		}
-		same[k] = append(same[k], id)
+	if many, ok := w.store.(StatusesSetter); ok {
+		w.report(many.SetRecalculateStatuses(ctx, batch), ctx, len(batch))
+		return
 	}
-	for _, k := range keys {
-		w.report(many.SetRecalculateStatuses(ctx, same[k], values[k]), ctx, len(same[k]))
+	for id, st := range batch {
+		w.report(w.store.SetRecalculateStatus(ctx, id, st), ctx, 1)
 	}
 }
 

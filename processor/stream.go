@@ -47,11 +47,13 @@ type JourneyStore interface {
 	SetRecalculateStatus(ctx context.Context, id primitive.ObjectID, s journey.RecalculateStatus) error
 }
 
-// StatusesSetter is implemented by journey stores that record one status
-// on many journeys in one write (lrs.CollectionJourneys: an updateMany);
+// StatusesSetter is implemented by journey stores that record many
+// journeys' statuses in one write (lrs.CollectionJourneys: a bulk write);
 // the pipeline uses it for the journeys that recalculate together.
 type StatusesSetter interface {
-	SetRecalculateStatuses(ctx context.Context, ids []primitive.ObjectID, s journey.RecalculateStatus) error
+	// SetRecalculateStatuses records each journey's status in statuses; a
+	// missing journey is no error.
+	SetRecalculateStatuses(ctx context.Context, statuses map[primitive.ObjectID]journey.RecalculateStatus) error
 }
 
 // SourceStream returns the OpenStream of a MongoDB change stream with cfg.

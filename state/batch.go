@@ -171,6 +171,23 @@ func (b *Batch) Empty() bool {
 // entirely absent, never partly. Committing an empty batch writes nothing. The batch is released
 // whatever the outcome and cannot be used again.
 func (b *Batch) Commit() error {
+	return b.commit(b.store.writeOpts)
+}
+
+// CommitUnsynced atomically applies the batch without waiting for its
+// fsync: its writes are visible at once and become durable with the next
+// synced commit (of any batch: the write-ahead log is one sequence). A crash
+// before then loses the batch entirely, together with every unsynced batch
+// committed after it, never partly and never out of order, so the store
+// always recovers to a prefix of the committed batches. It is for work that
+// can be redone from what the same batch records (a recalculation's scan,
+// which commits its position with its effects) and that nothing outside the
+// store has been told about. The batch is released whatever the outcome.
+func (b *Batch) CommitUnsynced() error {
+	return b.commit(pebble.NoSync)
+}
+
+func (b *Batch) commit(opts *pebble.WriteOptions) error {
 	if b.b == nil {
 		return errBatchDone
 	}
@@ -189,7 +206,7 @@ func (b *Batch) Commit() error {
 		return fmt.Errorf("state: commit: %w", ErrClosed)
 	}
 	defer b.store.gate.exit()
-	if err := pb.Commit(b.store.writeOpts); err != nil {
+	if err := pb.Commit(opts); err != nil {
 		return fmt.Errorf("state: commit %d operations: %w", pb.Count(), err)
 	}
 	return nil

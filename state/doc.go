@@ -29,6 +29,12 @@
 // synced commits: commits that arrive while a WAL fsync is in flight share
 // the next one, so concurrent committers add little fsync load.
 //
+// Batch.CommitUnsynced skips the wait for that fsync for one batch whose
+// work can be redone (a recalculation's scan chunk with its position): the
+// batch is durable once any later synced commit returns, and a crash before
+// that loses it whole, with whatever unsynced batches followed it; what
+// remains is always a prefix of the commit sequence.
+//
 // Options.NoSync turns the fsync off for tests and benchmarks; each batch is
 // then still atomic but recently committed batches may be lost on a crash.
 //

@@ -64,7 +64,7 @@ func TestRecalculationBesideLive(t *testing.T) {
 		t.Skip("runs the daemon as a subprocess")
 	}
 	dir := filepath.Join(t.TempDir(), "live")
-	d := startProc(t, dir, "--recalc-scan-rate", "1000")
+	d := startProc(t, dir, "--recalc-scan-rate", "500") // a 5 s scan: probes see it running on a loaded machine
 	defer d.stop()
 	probeID := d.createJourney(probeJourney())
 	sentinelID := d.createJourney(sentinelJourney())

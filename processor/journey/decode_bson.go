@@ -7,6 +7,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // DecodeBSON reads a journey document as stored in MongoDB by any writer —
@@ -18,10 +20,11 @@ import (
 // journey's id and its position, so that the version digest is the same on
 // every read. The result is not validated: Compile does that.
 func DecodeBSON(doc bson.Raw) (*Journey, error) {
-	// The length check first: the driver's Validate panics on a document
-	// whose length prefix is zero.
-	if len(doc) < 5 || int(int32(uint32(doc[0])|uint32(doc[1])<<8|uint32(doc[2])<<16|uint32(doc[3])<<24)) != len(doc) {
-		return nil, fmt.Errorf("journey document: malformed BSON")
+	// rawbson's check first (the one malformed-input policy, every nested
+	// length included): the driver's Validate panics on a document whose
+	// length prefix is zero.
+	if err := rawbson.Validate(doc); err != nil {
+		return nil, fmt.Errorf("journey document: %w", err)
 	}
 	if err := doc.Validate(); err != nil {
 		return nil, fmt.Errorf("journey document: %w", err)

@@ -1,11 +1,14 @@
 package journey
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // A journey written by another tool: conditions as an embedded document,
@@ -81,7 +84,12 @@ func TestDecodeBSONRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("got %+v\nwant %+v", *got, want)
 	}
-	if _, err := DecodeBSON(bson.Raw{0, 0, 0, 0}); err == nil {
-		t.Error("malformed BSON accepted")
+	// Malformed documents are an error (rawbson's policy), never a panic:
+	// a zero length prefix, and a nested document whose length is zero.
+	nested := []byte{17, 0, 0, 0, 3, 'w', 'p', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	for _, doc := range []bson.Raw{{0, 0, 0, 0}, {0, 0, 0, 0, 0}, nested} {
+		if _, err := DecodeBSON(doc); err == nil || !errors.Is(err, rawbson.ErrMalformed) {
+			t.Errorf("DecodeBSON(%v) = %v, want rawbson's malformed error", []byte(doc), err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
@@ -229,13 +230,39 @@ func (s *MongoScanner) LatestStored(ctx context.Context) (int64, error) {
 	return t, nil
 }
 
-// SetRecalculateStatuses records status s on the journeys ids in one
-// updateMany (processor.StatusesSetter).
-func (c CollectionJourneys) SetRecalculateStatuses(ctx context.Context, ids []primitive.ObjectID, s journey.RecalculateStatus) error {
-	_, err := c.Coll.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "recalculateStatus", Value: s}}}})
-	if err != nil {
-		return fmt.Errorf("lrs: write recalculation status of %d journeys: %w", len(ids), err)
+// SetRecalculateStatuses records each journey's status in statuses in one
+// bulk write (processor.StatusesSetter): one updateMany per distinct
+// status, so that journeys sharing a status cost one update, and one round
+// trip however many statuses differ (journeys started one event apart
+// differ in startedAt).
+func (c CollectionJourneys) SetRecalculateStatuses(ctx context.Context, statuses map[primitive.ObjectID]journey.RecalculateStatus) error {
+	same := map[string][]primitive.ObjectID{}
+	values := map[string]journey.RecalculateStatus{}
+	var keys []string
+	for id, st := range statuses {
+		b, err := bson.Marshal(st)
+		if err != nil {
+			return fmt.Errorf("lrs: encode recalculation status of journey %s: %w", id.Hex(), err)
+		}
+		k := string(b)
+		if _, ok := same[k]; !ok {
+			keys = append(keys, k)
+			values[k] = st
+		}
+		same[k] = append(same[k], id)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Strings(keys) // a deterministic write
+	models := make([]mongo.WriteModel, 0, len(keys))
+	for _, k := range keys {
+		models = append(models, mongo.NewUpdateManyModel().
+			SetFilter(bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: same[k]}}}}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "recalculateStatus", Value: values[k]}}}}))
+	}
+	if _, err := c.Coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("lrs: write recalculation status of %d journeys: %w", len(statuses), err)
 	}
 	return nil
 }

@@ -49,12 +49,7 @@ func TestMongoScannerCommands(t *testing.T) {
 		if len(got) != 3 {
 			mt.Fatalf("read %d statements, want 3", len(got))
 		}
-		var finds []bson.Raw
-		for _, e := range mt.GetAllStartedEvents() {
-			if e.CommandName == "find" {
-				finds = append(finds, e.Command)
-			}
-		}
+		finds := startedFinds(mt)
 		if len(finds) != 2 {
 			mt.Fatalf("%d finds, want 2", len(finds))
 		}
@@ -146,12 +141,7 @@ func TestMongoScannerDescendingTies(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			mt.Fatalf("order %v, want %v", got, want)
 		}
-		var finds []bson.Raw
-		for _, e := range mt.GetAllStartedEvents() {
-			if e.CommandName == "find" {
-				finds = append(finds, e.Command)
-			}
-		}
+		finds := startedFinds(mt)
 		if len(finds) != 3 {
 			mt.Fatalf("%d finds, want 3", len(finds))
 		}
@@ -168,4 +158,15 @@ func TestMongoScannerDescendingTies(t *testing.T) {
 			mt.Errorf("run query %s, want stored = the cut run's", finds[1].Lookup("filter"))
 		}
 	})
+}
+
+// startedFinds returns the find commands the mock deployment received.
+func startedFinds(mt *mtest.T) []bson.Raw {
+	var finds []bson.Raw
+	for _, e := range mt.GetAllStartedEvents() {
+		if e.CommandName == "find" {
+			finds = append(finds, e.Command)
+		}
+	}
+	return finds
 }

@@ -40,6 +40,18 @@ type ScanQuery struct {
 	Filter bson.D
 }
 
+// StreamOrdered is implemented by a Scanner whose (stored, _id) order is
+// the order its change stream delivers statements in (the embedded
+// statement log: stored times are assigned as entries are appended). A
+// statement the stream delivers after another is then never stored before
+// it, so a recalculation needs no clock-skew margin when it hands over to
+// the live stream: only statements stored at exactly its bound can be both
+// scanned and delivered (see processor/recalc.go).
+type StreamOrdered interface {
+	// StreamOrdered reports whether stored order is stream order.
+	StreamOrdered() bool
+}
+
 // Scanner reads stored statement documents (Learning Locker's shape, raw
 // BSON) in ascending (stored, _id) order: the order a recalculation applies
 // them in. It is the seam between the pipeline and whichever LRS holds the

@@ -4,9 +4,9 @@ import (
 	"iter"
 	"unsafe"
 
-	"go.mongodb.org/mongo-driver/bson/bsontype"
-
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+
+	"github.com/journeys/journeys/internal/rawbson"
 )
 
 // Walking BSON without allocating: bsoncore's Elements and Values build a
@@ -97,17 +97,16 @@ func appendIndexKey(dst []byte, i int) []byte {
 // (Prepare's), which are never modified once written: Stamp modifies the
 // stored documents, which are not read through it.
 func stringOK(v bsoncore.Value) (string, bool) {
-	if v.Type != bsontype.String || len(v.Data) < 5 {
+	// bsoncore's reader framed v (exactly its bytes), as rawbson's
+	// accessors require.
+	b, ok := rawbson.Value{Type: v.Type, Data: v.Data}.StringOK()
+	if !ok || len(v.Data) < 5 {
 		return "", false
 	}
-	n := int(int32(uint32(v.Data[0]) | uint32(v.Data[1])<<8 | uint32(v.Data[2])<<16 | uint32(v.Data[3])<<24))
-	if n < 1 || 4+n > len(v.Data) {
-		return "", false
-	}
-	if n == 1 {
+	if len(b) == 0 {
 		return "", true
 	}
-	return unsafe.String(&v.Data[4], n-1), true
+	return unsafe.String(&b[0], len(b)), true
 }
 
 // stringValue returns v's string (see stringOK), or "" when v is not one.

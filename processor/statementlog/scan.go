@@ -20,7 +20,14 @@ func (l *Log) Scanner() lrs.Scanner { return scanner{l} }
 
 type scanner struct{ l *Log }
 
-var _ lrs.Scanner = scanner{}
+var (
+	_ lrs.Scanner       = scanner{}
+	_ lrs.StreamOrdered = scanner{}
+)
+
+// StreamOrdered implements lrs.StreamOrdered: the log's order is both its
+// stream's order and (stored, _id) order.
+func (scanner) StreamOrdered() bool { return true }
 
 // Scan implements lrs.Scanner. It reads the statement entries in order and
 // returns those of q's organisation and sources after q.After; q.Filter is
