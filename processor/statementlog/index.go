@@ -3,6 +3,7 @@ package statementlog
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -74,7 +75,7 @@ func (l *Log) moveIndex() error {
 	for _, key := range [][]byte{metaCount, metaStored} {
 		v, closer, err := l.db.Get(key)
 		if err != nil {
-			if err == pebble.ErrNotFound {
+			if errors.Is(err, pebble.ErrNotFound) {
 				continue
 			}
 			return fmt.Errorf("statementlog: move the index: %w", err)
@@ -210,7 +211,7 @@ func (l *Log) reindex(e entry) (key, val []byte, err error) {
 		if same {
 			return key, nil, nil
 		}
-	} else if err != pebble.ErrNotFound {
+	} else if !errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil, fmt.Errorf("statementlog: catch up the index: %w", err)
 	}
 	return key, indexValue(e.seq, lrs.ContentDigest(stmt), voiding), nil
