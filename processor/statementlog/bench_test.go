@@ -91,8 +91,18 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(compacted)/float64(n), "compacted-B/stmt")
 	b.ReportMetric(float64(m.Compact.Count), "compactions")
 	b.ReportMetric(float64(m.Compact.MoveCount), "moves")
+	b.ReportMetric(float64(m.Levels[0].NumFiles), "L0-tables")
 	b.Logf("deciles (statements/s): %.0f", rates)
 	b.Logf("pebble:\n%s", m)
+	mi := l.idx.Metrics()
+	flushed, compacted = 0, 0
+	for _, lv := range mi.Levels {
+		flushed += lv.BytesFlushed
+		compacted += lv.BytesCompacted
+	}
+	b.ReportMetric(float64(flushed)/float64(n), "idx-flushed-B/stmt")
+	b.ReportMetric(float64(compacted)/float64(n), "idx-compacted-B/stmt")
+	b.Logf("index:\n%s", mi)
 }
 
 // cpuTime returns the CPU time (user and system) the process has used.

@@ -13,21 +13,27 @@
 // the last entry it returned, t being that entry's time, so that another
 // entry at the same seq (a log restored from an older copy and written to
 // since) is told apart. Keys (big-endian numbers, so byte order is numeric
-// order):
+// order), in the log's Pebble instance:
 //
 //	e <seq:8>                    entry: kind:1 | time ms:8 | payload
-//	i <lrs_id:12> <statement id> seq:8 | content digest:32 | flags:1 (id index)
 //	v <seq:8>                    the seq of the voiding statement (voided marks)
 //	w <lrs_id:12> <statement id> a voiding statement's target not stored yet
 //	j <journey _id:12>           the journey document as it is now
-//	m c | m s                    statements stored; largest stored time
+//
+// and in the index instance (<log dir>/index; see The id index apart):
+//
+//	i <lrs_id:12> <statement id> seq:8 | content digest:32 | flags:1 (id index)
+//	m c | m s                    statements stored; the writer's last stored time
+//	m i                          the seq of the last entry the index reflects
 //
 // The content digest (lrs.Prepared.Content) tells a repost of the same
 // statement (a success that stores nothing) from another statement with
 // the same id (a conflict, 409).
 //
-// Entry kinds: 'S' a statement document in Learning Locker's shape (raw
-// BSON, as a change stream would deliver it); 'J' a journey document after
+// Entry kinds: 'T' a statement: the client's content digest (32 bytes),
+// then the document in Learning Locker's shape (raw BSON, as a change
+// stream would deliver it); 'S' a statement without the digest (written
+// before the index had its own instance; read alike); 'J' a journey document after
 // an insert or update; 'D' a journey deleted (payload: its _id); 'V' a
 // stored statement voided (payload: its entry's seq; see Voiding). The 'j'
 // keyspace holds the current journeys so that the API reads them without
@@ -76,11 +82,44 @@
 // closed with the group, and seek with SeekPrefixGE, so the tables' bloom
 // filters answer the usual miss; a DB.Get each rebuilt the view of every
 // level and reopened each table's iterator and filter, and was a quarter
-// of the daemon's CPU under load. The iterator's snapshot is the log as it
-// is, since only the writer writes, and the group's own writes are read
+// of the daemon's CPU under load. The iterator's snapshot is the index as
+// it is, since only the writer writes, and the group's own writes are read
 // from its overlay. A stored statement looks up a pending void of its id
 // only while the log holds some: their number (an upper bound) is counted
 // at open and kept by the writer.
+//
+// # The id index apart
+//
+// The id index and the counters live in a second Pebble instance, without
+// a WAL, sharing the log's block cache: in the log's instance every
+// flushed table spanned the sequential entries and the random index keys,
+// and each L0 → Lbase compaction rewrote the entries with the index (about
+// 350 bytes per statement, more than was flushed); apart, the log's tables
+// are runs of sequential keys that overlap no other and are not compacted,
+// and only the small index is (BENCHMARKS.md). The log is the truth and
+// the index is derived from it:
+//
+//   - A group commits the log's batch with fsync, then the index's batch
+//     (its keys, the counters and m i, the group's last seq) unsynced. A
+//     failed index commit refuses every later write until a reopen.
+//   - A crash loses the index's unflushed memtables. Batches are applied
+//     whole and in order, so what survives is a prefix of them, and m i
+//     says which. Open indexes the statement entries after m i again and
+//     recounts the counters over them (an imported statement, whose _id
+//     is not the one the log stamps, sets the writer's last stored time
+//     one past its stored, as Import does). Close flushes the index.
+//   - The index value holds the digest of the statement as the client sent
+//     it, which the stored, shaped document cannot give back: the 'T'
+//     entry carries it, so the catch-up rebuilds the index exactly.
+//   - An index ahead of the log (a log directory restored from an older
+//     copy beside a newer index) is dropped and rebuilt from the whole log.
+//   - A log written before keeps its index keys and counters in the log's
+//     instance: Open copies them to the index instance, flushes it, then
+//     deletes them from the log with one synced batch (a crash in between
+//     copies them again). Its 'S' entries keep the index value moved.
+//
+// Voided marks and pending voids stay in the log's instance, in the
+// synced batch of the statements they concern.
 //
 // # Separate Pebble instance, consistent with progress
 //
@@ -118,5 +157,6 @@
 // Nothing per statement is kept in memory: the id index and voided marks
 // are Pebble keys, read through a bounded block cache; a Reader buffers at
 // most readAhead entries; Scan holds one document at a time. Journeys are
-// few and listed from their keyspace on demand.
+// few and listed from their keyspace on demand. The index instance adds at
+// most two 8 MiB memtables to the log's two of 32 MiB.
 package statementlog

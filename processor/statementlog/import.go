@@ -41,12 +41,13 @@ func (l *Log) Import(docs []bson.Raw) error {
 			org, _ := doc.Lookup("organisation").ObjectIDOK()
 			id, _ := doc.Lookup("statement", "id").StringValueOK()
 			stmt, _ := doc.Lookup("statement").DocumentOK()
-			seq := g.appendEntry(kindStatement, stored, len(doc), func(_ uint64, dst []byte) { copy(dst, doc) })
+			digest := lrs.ContentDigest(stmt)
+			seq := g.appendStatement(stored, digest, len(doc), func(_ uint64, dst []byte) { copy(dst, doc) })
 			// Statements stored after the import are stamped later than it.
 			g.l.lastStored = stored + 1
 			g.l.count++
 			target, voiding := voidedTarget(doc)
-			g.set(indexKey(store, id), indexValue(seq, lrs.ContentDigest(stmt), voiding))
+			g.set(indexKey(store, id), indexValue(seq, digest, voiding))
 			if err := g.voidIfPending(store, id, seq); err != nil {
 				return err
 			}

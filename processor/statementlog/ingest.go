@@ -119,7 +119,7 @@ func (g *group) storeStatements(org, store primitive.ObjectID, p *lrs.Prepared) 
 		}
 		stored := max(now, l.lastStored)
 		var stampErr error
-		seq := g.appendEntry(kindStatement, stored, len(doc), func(seq uint64, dst []byte) {
+		seq := g.appendStatement(stored, p.Content[i], len(doc), func(seq uint64, dst []byte) {
 			copy(dst, doc)
 			stampErr = lrs.Stamp(dst, statementID(stored, seq), time.UnixMilli(stored), p.DefaultTimestamp[i])
 		})
@@ -138,7 +138,7 @@ func (g *group) storeStatements(org, store primitive.ObjectID, p *lrs.Prepared) 
 				return err
 			}
 		} else {
-			_ = g.b.Set(key, val, nil) // a fresh UUID: no later request looks it up
+			_ = g.ib.Set(key, val, nil) // a fresh UUID: no later request looks it up
 		}
 		if voiding {
 			if err := g.void(org, store, target, seq); err != nil {
@@ -214,7 +214,7 @@ func (l *Log) Statement(ctx context.Context, store primitive.ObjectID, id string
 	if l.closed.Load() {
 		return nil, false, ErrClosed
 	}
-	v, closer, err := l.db.Get(indexKey(store, id))
+	v, closer, err := l.idx.Get(indexKey(store, id))
 	if err != nil {
 		return nil, false, notFound(err)
 	}

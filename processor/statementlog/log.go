@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,7 +44,10 @@ type Options struct {
 
 // Log is an open statement log. It is safe for concurrent use.
 type Log struct {
-	db   *pebble.DB
+	db *pebble.DB
+	// idx is the id index and the counters, in their own Pebble instance
+	// (see index.go).
+	idx  *pebble.DB
 	opts Options
 	wo   *pebble.WriteOptions
 	log  *slog.Logger
@@ -57,6 +61,10 @@ type Log struct {
 	lastStored int64  // the stored time (Unix ms) of the latest statement
 	count      int64  // statements stored
 	voided     uint64 // voided marks written (for tests and metrics)
+	// failed, when set, refuses every later write: a group was committed
+	// to the log but not to the index, which only the catch-up of the
+	// next Open repairs.
+	failed error
 	// pendingVoids is at least the number of pending voids ('w' keys):
 	// while it is zero, a new statement needs no look-up for one.
 	pendingVoids int64
@@ -84,9 +92,15 @@ const (
 
 // Entry kinds.
 const (
-	kindStatement     = 'S'
-	kindJourneyUpsert = 'J'
-	kindJourneyDelete = 'D'
+	kindStatement = 'S'
+	// kindStatementDigest is a statement entry whose header carries the
+	// statement's content digest as the client sent it (lrs.Prepared.Content,
+	// 32 bytes) after the time, so that the id index can be rebuilt from
+	// the log; every statement is written so since the index has its own
+	// Pebble instance. Reads decode it as kindStatement.
+	kindStatementDigest = 'T'
+	kindJourneyUpsert   = 'J'
+	kindJourneyDelete   = 'D'
 	// kindStatementVoided follows a voiding statement whose target was
 	// already stored: the target was voided (payload: the target's seq).
 	kindStatementVoided = 'V'
@@ -98,6 +112,9 @@ const entryHeader = 1 + 8
 var (
 	metaCount  = []byte{prefixMeta, 'c'}
 	metaStored = []byte{prefixMeta, 's'}
+	// metaIndexed (in the index instance) is the seq of the last log entry
+	// the index reflects.
+	metaIndexed = []byte{prefixMeta, 'i'}
 )
 
 // entryKey returns the key of entry seq.
@@ -153,11 +170,17 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("statementlog: open %s: %w", dir, err)
 	}
-	l := &Log{db: db, opts: opts, log: opts.Logger, wo: pebble.Sync, notify: make(chan struct{})}
+	idx, err := openIndex(filepath.Join(dir, indexDir), &comparer, cache, plog)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	l := &Log{db: db, idx: idx, opts: opts, log: opts.Logger, wo: pebble.Sync, notify: make(chan struct{})}
 	if opts.NoSync {
 		l.wo = pebble.NoSync
 	}
 	if err := l.load(); err != nil {
+		idx.Close()
 		db.Close()
 		return nil, err
 	}
@@ -181,10 +204,16 @@ func (l *Log) load() error {
 	if l.pendingVoids, err = l.countPrefix(prefixPendingVoid); err != nil {
 		return err
 	}
+	if err := l.moveIndex(); err != nil {
+		return err
+	}
 	if l.count, err = l.metaInt(metaCount); err != nil {
 		return err
 	}
 	if l.lastStored, err = l.metaInt(metaStored); err != nil {
+		return err
+	}
+	if err := l.catchUp(); err != nil {
 		return err
 	}
 	l.last.Store(l.next - 1)
@@ -209,9 +238,9 @@ func (l *Log) countPrefix(p byte) (int64, error) {
 	return n, nil
 }
 
-// metaInt reads a counter.
+// metaInt reads a counter of the index instance.
 func (l *Log) metaInt(key []byte) (int64, error) {
-	v, closer, err := l.db.Get(key)
+	v, closer, err := l.idx.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, nil
 	}
@@ -244,8 +273,17 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.publish() // wakes readers, which then see the log closed
+	// The index has no WAL: a flush makes it whole on disk, so that the
+	// next Open has no tail to catch up.
+	ierr := l.idx.Flush()
+	if err := l.idx.Close(); err != nil && ierr == nil {
+		ierr = err
+	}
 	if err := l.db.Close(); err != nil {
 		return fmt.Errorf("statementlog: close: %w", err)
+	}
+	if ierr != nil {
+		return fmt.Errorf("statementlog: close the index: %w", ierr)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package statementlog
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,10 +27,14 @@ func (l *Log) entryDoc(seq uint64) (bson.Raw, error) {
 		return nil, notFound(err)
 	}
 	defer closer.Close()
-	if len(v) < entryHeader || v[0] != kindStatement {
+	e, err := decodeEntry(entryKey(seq), v)
+	if err != nil {
+		return nil, err
+	}
+	if e.kind != kindStatement {
 		return nil, fmt.Errorf("statementlog: entry %d is not a statement", seq)
 	}
-	return bson.Raw(append([]byte(nil), v[entryHeader:]...)), nil
+	return bson.Raw(append([]byte(nil), e.payload...)), nil
 }
 
 // entryTime returns the time of entry seq (-1 when there is none).
@@ -51,9 +56,12 @@ func (l *Log) entryTime(seq uint64) (int64, error) {
 
 // entry is one decoded log entry; its slices alias the iterator's memory.
 type entry struct {
-	seq     uint64
-	kind    byte
-	ms      int64
+	seq  uint64
+	kind byte // kindStatementDigest is decoded as kindStatement
+	ms   int64
+	// digest is a statement's content digest as the client sent it (see
+	// kindStatementDigest); nil for an entry written without one.
+	digest  []byte
 	payload []byte
 }
 
@@ -62,12 +70,19 @@ func decodeEntry(key, val []byte) (entry, error) {
 	if len(key) != 9 || len(val) < entryHeader {
 		return entry{}, fmt.Errorf("statementlog: corrupt entry %x", key)
 	}
-	return entry{
+	e := entry{
 		seq:     binary.BigEndian.Uint64(key[1:]),
 		kind:    val[0],
 		ms:      int64(binary.BigEndian.Uint64(val[1:])),
 		payload: val[entryHeader:],
-	}, nil
+	}
+	if e.kind == kindStatementDigest {
+		if len(e.payload) < sha256.Size {
+			return entry{}, fmt.Errorf("statementlog: corrupt entry %x: no digest", key)
+		}
+		e.kind, e.digest, e.payload = kindStatement, e.payload[:sha256.Size], e.payload[sha256.Size:]
+	}
+	return e, nil
 }
 
 // entries calls fn with every entry after seq up to the last durable one,

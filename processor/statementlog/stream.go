@@ -202,10 +202,14 @@ func (l *Log) voidedTarget(e entry) (bson.Raw, error) {
 		return nil, fmt.Errorf("statementlog: entry %d: read voided statement %d: %w", e.seq, target, err)
 	}
 	defer closer.Close()
-	if len(v) < entryHeader || v[0] != kindStatement {
+	te, err := decodeEntry(entryKey(target), v)
+	if err != nil {
+		return nil, err
+	}
+	if te.kind != kindStatement {
 		return nil, fmt.Errorf("statementlog: entry %d: entry %d is not a statement", e.seq, target)
 	}
-	doc := bson.Raw(append([]byte(nil), v[entryHeader:]...))
+	doc := bson.Raw(append([]byte(nil), te.payload...))
 	markVoided(doc)
 	return doc, nil
 }

@@ -2,6 +2,7 @@ package statementlog
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 
@@ -20,15 +21,19 @@ type request struct {
 // group is the batch of one group commit.
 type group struct {
 	l *Log
-	b *pebble.Batch
+	b *pebble.Batch // the log's entries, voided marks, pending voids, journeys
+	// ib is the index instance's batch: id index keys and counters,
+	// committed after b.
+	ib *pebble.Batch
 	// overlay holds the index and journey keys written by the group's
 	// earlier requests (a nil value is a deletion), so that later ones see
 	// them: the batch is not indexed.
 	overlay map[string][]byte
 	dirty   bool // something was written
-	// it reads the log for get: one iterator for the whole group (see
-	// get), created at the first read and closed with the group.
-	it *pebble.Iterator
+	// it and lit read the index and the log for get: one iterator each
+	// for the whole group (see get), created at the first read and closed
+	// with the group.
+	it, lit *pebble.Iterator
 }
 
 // write runs r's apply in a group commit and returns its outcome once the
@@ -54,9 +59,13 @@ func (l *Log) write(apply func(g *group) error) error {
 	reqs := l.queue
 	l.queue = nil
 	l.queueMu.Unlock()
-	if l.closed.Load() {
+	if l.closed.Load() || l.failed != nil {
+		err := ErrClosed
+		if l.failed != nil {
+			err = l.failed
+		}
 		for _, q := range reqs {
-			q.done <- ErrClosed
+			q.done <- err
 		}
 		return <-r.done
 	}
@@ -66,7 +75,7 @@ func (l *Log) write(apply func(g *group) error) error {
 
 // commitGroup applies reqs and commits them; it answers every request.
 func (l *Log) commitGroup(reqs []*request) {
-	g := &group{l: l, b: l.db.NewBatch(), overlay: map[string][]byte{}}
+	g := &group{l: l, b: l.db.NewBatch(), ib: l.idx.NewBatch(), overlay: map[string][]byte{}}
 	defer g.close()
 	next, lastStored, count, pending := l.next, l.lastStored, l.count, l.pendingVoids
 	errs := make([]error, len(reqs))
@@ -84,9 +93,9 @@ func (l *Log) commitGroup(reqs []*request) {
 		}
 	}()
 	for i, q := range reqs {
-		before := g.b.Count()
+		before := g.b.Count() + g.ib.Count()
 		errs[i] = q.apply(g)
-		if errs[i] != nil && g.b.Count() != before {
+		if errs[i] != nil && g.b.Count()+g.ib.Count() != before {
 			// A request must refuse before it writes; one that failed
 			// half-way cannot be taken out of the batch.
 			failAll(fmt.Errorf("statementlog: write: %w", errs[i]))
@@ -98,13 +107,27 @@ func (l *Log) commitGroup(reqs []*request) {
 		return
 	}
 	if g.dirty {
-		var buf [8]byte
-		binary.BigEndian.PutUint64(buf[:], uint64(l.count))
-		_ = g.b.Set(metaCount, buf[:], nil)
-		binary.BigEndian.PutUint64(buf[:], uint64(l.lastStored))
-		_ = g.b.Set(metaStored, buf[:], nil)
 		if err := g.b.Commit(l.wo); err != nil {
 			failAll(fmt.Errorf("statementlog: commit: %w", err))
+			return
+		}
+		// The log is durable; the index follows it, unsynced and without
+		// a WAL: what a crash loses of it, Open's catch-up rebuilds from
+		// the log up to metaIndexed.
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], uint64(l.count))
+		_ = g.ib.Set(metaCount, buf[:], nil)
+		binary.BigEndian.PutUint64(buf[:], uint64(l.lastStored))
+		_ = g.ib.Set(metaStored, buf[:], nil)
+		binary.BigEndian.PutUint64(buf[:], l.next-1)
+		_ = g.ib.Set(metaIndexed, buf[:], nil)
+		if err := g.ib.Commit(pebble.NoSync); err != nil {
+			// Stored but not indexed: later writes would miss these ids.
+			l.failed = fmt.Errorf("statementlog: commit the index (the log refuses writes until reopened): %w", err)
+			l.publish()
+			for _, q := range reqs {
+				q.done <- l.failed
+			}
 			return
 		}
 		l.publish()
@@ -131,60 +154,86 @@ func (g *group) get(key []byte) ([]byte, bool, error) {
 	if v, ok := g.overlay[string(key)]; ok {
 		return v, v != nil, nil
 	}
-	if g.it == nil {
-		it, err := g.l.db.NewIter(nil)
+	db, it := g.l.db, &g.lit
+	if key[0] == prefixIndex {
+		db, it = g.l.idx, &g.it
+	}
+	if *it == nil {
+		i, err := db.NewIter(nil)
 		if err != nil {
 			return nil, false, fmt.Errorf("statementlog: read: %w", err)
 		}
-		g.it = it
+		*it = i
 	}
-	if !g.it.SeekPrefixGE(key) {
-		if err := g.it.Error(); err != nil {
+	if !(*it).SeekPrefixGE(key) {
+		if err := (*it).Error(); err != nil {
 			return nil, false, fmt.Errorf("statementlog: read: %w", err)
 		}
 		return nil, false, nil
 	}
-	if !bytes.Equal(g.it.Key(), key) {
+	if !bytes.Equal((*it).Key(), key) {
 		return nil, false, nil
 	}
-	v, err := g.it.ValueAndErr()
+	v, err := (*it).ValueAndErr()
 	if err != nil {
 		return nil, false, fmt.Errorf("statementlog: read: %w", err)
 	}
 	return bytes.Clone(v), true, nil
 }
 
-// closeIter closes the group's read iterator, if it has one.
+// closeIter closes the group's read iterators, if it has them.
 func (g *group) closeIter() error {
-	if g.it == nil {
-		return nil
+	var err error
+	for _, it := range []**pebble.Iterator{&g.it, &g.lit} {
+		if *it == nil {
+			continue
+		}
+		if cerr := (*it).Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("statementlog: read: %w", cerr)
+		}
+		*it = nil
 	}
-	err := g.it.Close()
-	g.it = nil
-	if err != nil {
-		return fmt.Errorf("statementlog: read: %w", err)
-	}
-	return nil
+	return err
 }
 
 // close releases the group's iterator and batch.
 func (g *group) close() {
 	_ = g.closeIter() // an error here was already reported, or nothing was read
 	_ = g.b.Close()
+	_ = g.ib.Close()
+}
+
+// batch returns the batch key belongs in: the index instance's for id
+// index keys, the log's for the others.
+func (g *group) batch(key []byte) *pebble.Batch {
+	if key[0] == prefixIndex {
+		return g.ib
+	}
+	return g.b
 }
 
 // set writes key, visible to the group's later requests.
 func (g *group) set(key, val []byte) {
-	_ = g.b.Set(key, val, nil) // fails only on a closed batch
+	_ = g.batch(key).Set(key, val, nil) // fails only on a closed batch
 	g.overlay[string(key)] = val
 	g.dirty = true
 }
 
 // del deletes key, visible to the group's later requests.
 func (g *group) del(key []byte) {
-	_ = g.b.Delete(key, nil)
+	_ = g.batch(key).Delete(key, nil)
 	g.overlay[string(key)] = nil
 	g.dirty = true
+}
+
+// appendStatement appends a kindStatementDigest entry at time ms with the
+// client's content digest and the document returned by fill (given the
+// entry's seq), and returns the seq.
+func (g *group) appendStatement(ms int64, digest [sha256.Size]byte, docLen int, fill func(seq uint64, dst []byte)) uint64 {
+	return g.appendEntry(kindStatementDigest, ms, sha256.Size+docLen, func(seq uint64, dst []byte) {
+		copy(dst, digest[:])
+		fill(seq, dst[sha256.Size:])
+	})
 }
 
 // appendEntry appends an entry of kind at time ms with the payload
