@@ -31,18 +31,22 @@ func (s *server) readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, e
 	return b, nil
 }
 
+// presizeMax bounds the buffer readAll allocates before any byte arrives:
+// a client that declares a large body and sends nothing holds no more.
+const presizeMax = 256 << 10
+
 // readAll reads r to its end into a buffer sized by the declared length
-// (negative when unknown), so a body of known length is read with one
-// allocation and no copy; io.ReadAll grows its buffer step by step and
-// copies the body into a final one. The declared length only sizes the
-// buffer: the body read is what counts, shorter or longer.
+// (negative when unknown), so a body of known length up to presizeMax is
+// read with one allocation and no copy; io.ReadAll grows its buffer step by
+// step and copies the body into a final one. The declared length only sizes
+// the buffer: the body read is what counts, shorter or longer.
 func readAll(r io.Reader, declared int64) ([]byte, error) {
 	if declared < 0 {
 		return io.ReadAll(r)
 	}
 	// One byte more than declared, so the read that finds the end needs
 	// no growth.
-	b := make([]byte, 0, declared+1)
+	b := make([]byte, 0, min(declared, presizeMax)+1)
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]

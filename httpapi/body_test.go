@@ -34,6 +34,22 @@ func TestReadAll(t *testing.T) {
 			}
 		})
 	}
+	t.Run("beyond the presized buffer", func(t *testing.T) {
+		big := bytes.Repeat([]byte("0123456789"), presizeMax/10*3)
+		got, err := readAll(bytes.NewReader(big), int64(len(big)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, big) {
+			t.Fatalf("read %d bytes, want the %d of the body", len(got), len(big))
+		}
+	})
+	t.Run("declared huge, nothing sent", func(t *testing.T) {
+		got, err := readAll(strings.NewReader(""), 1<<40)
+		if err != nil || len(got) != 0 || cap(got) > presizeMax+1 {
+			t.Fatalf("got %d bytes (cap %d), %v; want none, cap at most %d", len(got), cap(got), err, presizeMax+1)
+		}
+	})
 	t.Run("error", func(t *testing.T) {
 		boom := errors.New("boom")
 		_, err := readAll(io.MultiReader(strings.NewReader(body), iotest.ErrReader(boom)), int64(len(body)))
