@@ -20,9 +20,11 @@ import (
 // store, so they are set here, deterministically: one persona per
 // organisation and actor identifier, displayed as the actor's name. A
 // statement whose actor has no identifier (an anonymous Group) gets none.
-func storedDocument(org, store primitive.ObjectID, stmt bsoncore.Document, stored time.Time) []byte {
-	// The header and the queriable arrays take a few hundred bytes.
-	idx, dst := bsoncore.AppendDocumentStart(make([]byte, 0, 2*len(stmt)+512))
+//
+// The document is appended to dst, which may be a scratch buffer reused
+// across statements: the caller copies the result out at its exact size.
+func storedDocument(dst []byte, org, store primitive.ObjectID, stmt bsoncore.Document, stored time.Time) []byte {
+	idx, dst := bsoncore.AppendDocumentStart(dst)
 	dst = bsoncore.AppendObjectIDElement(dst, "_id", primitive.NewObjectIDFromTimestamp(stored))
 	dst = bsoncore.AppendObjectIDElement(dst, "organisation", org)
 	dst = bsoncore.AppendObjectIDElement(dst, "lrs_id", store)

@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -165,7 +166,7 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 	stored := now.UTC().Truncate(time.Millisecond)
 	fields := lrsFields{stored: stored.Format(storedLayout), authority: authority()}
 	b := batch{ids: make([]string, len(vals)), given: map[string]int{}, docs: make([]any, 0, len(vals))}
-	var shaped []byte
+	var shaped, doc []byte
 	for i, v := range vals {
 		c := checker{index: i}
 		d, ok := v.DocumentOK()
@@ -188,10 +189,13 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 			b.ids[i] = newUUID()
 		}
 		fields.id = b.ids[i]
-		// The shaped statement is copied into its stored document: its
-		// buffer serves the next statement.
+		// The shaped statement is copied into its stored document, and
+		// the document out of its scratch buffer at its exact size (the
+		// queriable arrays make its size hard to foresee): both buffers
+		// serve the next statement.
 		shaped = shapeStatement(shaped[:0], d, &fields)
-		b.docs = append(b.docs, bson.Raw(storedDocument(organisation, store, shaped, stored)))
+		doc = storedDocument(doc[:0], organisation, store, shaped, stored)
+		b.docs = append(b.docs, bson.Raw(bytes.Clone(doc)))
 		b.content = append(b.content, contentDigest(d))
 		b.defaulted = append(b.defaulted, d.Lookup("timestamp").Type == 0)
 	}
