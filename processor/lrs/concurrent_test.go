@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 )
@@ -15,9 +14,8 @@ func withID(n int) string {
 	return fmt.Sprintf(`{"id":"00000000-0000-4000-8000-%012x",`, n) + minimalStatement[1:]
 }
 
-// Concurrent Ingest calls are combined into shared writes, yet every
-// statement is stored exactly once and an id sent by two concurrent calls
-// is stored by exactly one of them.
+// Concurrent Ingest calls store every statement exactly once, and an id
+// sent by two concurrent calls is stored by exactly one of them.
 func TestIngestConcurrent(t *testing.T) {
 	l := openMemory(t)
 	ctx := testContext(t)
@@ -61,29 +59,4 @@ func TestIngestConcurrent(t *testing.T) {
 		}
 		ids[id] = true
 	}
-}
-
-// BenchmarkIngestSingleConcurrent: single-statement bodies from 8
-// concurrent callers on the embedded file store, where combining writes
-// pays most (one file rewrite and fsync per write).
-func BenchmarkIngestSingleConcurrent(b *testing.B) {
-	ctx := testContext(b)
-	l, err := Open(ctx, Config{DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close(ctx)
-	org, store := primitive.NewObjectID(), primitive.NewObjectID()
-	var n atomic.Int64
-	start := time.Now()
-	b.SetParallelism(4) // 4 × GOMAXPROCS(2) = 8 callers
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := l.Ingest(ctx, org, store, []byte(withID(int(n.Add(1))))); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "stmts/s")
 }

@@ -32,116 +32,34 @@ import (
 // voided false, active true, the queriable arrays and a persona (see
 // storedDocument).
 //
-// All statements are written by one InsertMany (shared with concurrent
-// calls: see write), and only if every one is
-// valid and no id in the body is already stored for store: Ingest returns
-// a *journey.SyntaxError for a body that is not JSON, an *IngestError
-// listing every invalid field (ids repeated within the body included), or
-// a *ConflictError naming the ids already stored. An empty array stores
-// nothing.
+// All statements are written by one ordered InsertMany, and only if every
+// one is valid and no id in the body is already stored for store: Ingest
+// returns a *journey.SyntaxError for a body that is not JSON, an
+// *IngestError listing every invalid field (ids repeated within the body
+// included), or a *ConflictError naming the ids already stored. An empty
+// array stores nothing.
+//
+// Ingest feeds a MongoDB-shaped statements collection (lungo in the tests
+// of the MongoDB path); the daemon's own statement resource is the
+// embedded statement log (processor/statementlog), whose group commit is
+// the one that matters for throughput. Calls are serialised, so that an
+// id's conflict check and its insert cannot interleave with another call's.
 func (l *LRS) Ingest(ctx context.Context, organisation, store primitive.ObjectID, body []byte) ([]string, error) {
 	b, err := prepare(organisation, store, body, time.Now())
 	if err != nil || len(b.docs) == 0 {
 		return b.ids, err
 	}
-	if err := l.write(ctx, &pendingWrite{store: store, b: b, done: make(chan error, 1)}); err != nil {
-		return nil, err
-	}
-	return b.ids, nil
-}
-
-// pendingWrite is a prepared Ingest batch waiting to be stored.
-type pendingWrite struct {
-	store primitive.ObjectID
-	b     batch
-	done  chan error // buffered: receives the outcome once
-}
-
-// write stores w. Concurrent calls are combined: whoever holds the writer
-// lock stores every batch queued so far in one InsertMany — on the embedded
-// store one file rewrite and one fsync for all of them, which is what
-// bounds its throughput — and a caller whose batch an earlier writer
-// stored just collects the outcome. A writer stores at most one group, its
-// own batch among them, so no caller waits behind a stream of others.
-func (l *LRS) write(ctx context.Context, w *pendingWrite) error {
-	l.queueMu.Lock()
-	l.queue = append(l.queue, w)
-	l.queueMu.Unlock()
-
 	l.ingest.Lock()
 	defer l.ingest.Unlock()
-	select {
-	case err := <-w.done:
-		return err
-	default:
-	}
-	l.queueMu.Lock()
-	group := l.queue
-	l.queue = nil
-	l.queueMu.Unlock()
-	defer func() {
-		// Every caller of the group waits for an outcome: never leave one
-		// without, whatever happens here.
-		if v := recover(); v != nil {
-			for _, g := range group {
-				select {
-				case g.done <- fmt.Errorf("lrs: store statements: %v", v):
-				default:
-				}
-			}
-			panic(v)
-		}
-	}()
-	// The group holds other callers' batches: this caller going away must
-	// not fail them.
-	l.writeGroup(context.WithoutCancel(ctx), group)
-	return <-w.done
-}
-
-// writeGroup checks each batch's ids against the stored statements and
-// the batches before it in the group, then stores the batches without
-// conflicts in one ordered InsertMany, and reports to each.
-func (l *LRS) writeGroup(ctx context.Context, group []*pendingWrite) {
-	type key struct {
-		store primitive.ObjectID
-		id    string
-	}
-	seen := map[key]bool{}
-	var docs []any
-	var ok []*pendingWrite
-	for _, w := range group {
-		if err := l.checkConflicts(ctx, w.store, w.b.ids, w.b.given); err != nil {
-			w.done <- err
-			continue
-		}
-		conflict := &ConflictError{}
-		for _, id := range w.b.ids {
-			if _, given := w.b.given[id]; given && seen[key{w.store, id}] {
-				conflict.IDs = append(conflict.IDs, id)
-			}
-		}
-		if len(conflict.IDs) > 0 {
-			w.done <- conflict
-			continue
-		}
-		for id := range w.b.given {
-			seen[key{w.store, id}] = true
-		}
-		docs = append(docs, w.b.docs...)
-		ok = append(ok, w)
-	}
-	if len(docs) == 0 {
-		return
+	if err := l.checkConflicts(ctx, store, b.ids, b.given); err != nil {
+		return nil, err
 	}
 	// Ordered: the embedded engine otherwise skips failing documents and
 	// stores the rest.
-	var err error
-	if _, err = l.DB.Collection(l.Statements).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true)); err != nil {
-		err = fmt.Errorf("lrs: store statements: %w", err)
+	if _, err := l.DB.Collection(l.Statements).InsertMany(ctx, b.docs, options.InsertMany().SetOrdered(true)); err != nil {
+		return nil, fmt.Errorf("lrs: store statements: %w", err)
 	}
-	for _, w := range ok {
-		w.done <- err
-	}
+	return b.ids, nil
 }
 
 // batch is an Ingest body ready to store.

@@ -69,13 +69,8 @@ type LRS struct {
 	indexes indexState // see BuildIndexes
 
 	engine *lungo.Engine // nil for MongoDB
-	// ingest is the writer lock of Ingest (see write): one group of
-	// batches is checked and inserted at a time, so an id's conflict check
-	// and its insert cannot interleave with another group's.
+	// ingest serialises Ingest calls (see Ingest).
 	ingest sync.Mutex
-	// queue holds the batches waiting for the writer lock.
-	queueMu sync.Mutex
-	queue   []*pendingWrite
 }
 
 // Open connects to the database cfg names. The embedded engine gets the
