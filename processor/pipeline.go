@@ -341,13 +341,17 @@ func (p *Pipeline) follow(ctx context.Context) error {
 	// only scanned commits without waiting for the fsync (see commitTurn).
 	live := false
 	apply := func(it streamItem) error {
+		if !live {
+			// The turn's clock was read before the wait for its first
+			// event: a recalculation that event starts must not be dated
+			// before the change. Events drained after it came without a
+			// wait, so one clock read per turn stays enough.
+			p.turn = p.cfg.Now().Truncate(time.Millisecond)
+		}
 		live = true
 		if it.err != nil {
 			return it.err
 		}
-		// The turn's clock was read before the wait for this event: a
-		// recalculation it starts must not be dated before the change.
-		p.turn = p.cfg.Now().Truncate(time.Millisecond)
 		return p.apply(ctx, it.ev)
 	}
 	waiting := func() bool { return len(events) > 0 }
