@@ -261,13 +261,16 @@ func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) (Result, erro
 
 // ScanStatement applies one stored statement, read by a recalculation's
 // scan, to the journeys of its organisation for which want reports true,
-// found through the candidate index as live statements are. onMatch is
-// called with each of those journeys that the statement matched (whether
-// or not it counted). Malformed and voided statements are skipped.
-func (e *Engine) ScanStatement(doc bson.Raw, want func(primitive.ObjectID) bool, onMatch func(primitive.ObjectID)) error {
+// found through the candidate index as live statements are. h is the
+// document's header as the scan already read it (readHeader accepted the
+// document: it is not malformed). onMatch is called with each of those
+// journeys that the statement matched (whether or not it counted). Voided
+// statements are skipped.
+func (e *Engine) ScanStatement(doc bson.Raw, h *Header, want func(primitive.ObjectID) bool, onMatch func(primitive.ObjectID)) error {
 	e.pending++
 	sc := &e.sc
-	if !readHeader(doc, &sc.hdr) || sc.hdr.Voided {
+	sc.hdr = *h
+	if sc.hdr.Voided {
 		return nil
 	}
 	if len(e.stale) > 0 {

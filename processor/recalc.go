@@ -180,9 +180,11 @@ type scanChunk struct {
 	// bufs hold the documents (one buffer per chunk, or more when a
 	// document does not fit); they go back to the pass's free list once
 	// the chunk is applied.
-	bufs  [][]byte
-	docs  []bson.Raw
-	pos   []lrs.Position
+	bufs [][]byte
+	docs []bson.Raw
+	// hdrs are the documents' headers, read once by the scan goroutine
+	// (the engine applies them without reading them again).
+	hdrs  []Header
 	total int64
 	end   bool
 	err   error
@@ -468,10 +470,10 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		n := len(buf)
 		buf = append(buf, doc...)
 		if cur.docs == nil {
-			cur.docs, cur.pos = make([]bson.Raw, 0, scanChunkSize), make([]lrs.Position, 0, scanChunkSize)
+			cur.docs, cur.hdrs = make([]bson.Raw, 0, scanChunkSize), make([]Header, 0, scanChunkSize)
 		}
 		cur.docs = append(cur.docs, bson.Raw(buf[n:len(buf):len(buf)]))
-		cur.pos = append(cur.pos, lrs.Position{Stored: h.Stored, ID: h.ID})
+		cur.hdrs = append(cur.hdrs, h)
 		q.After = lrs.Position{Stored: h.Stored, ID: h.ID}
 		if len(cur.docs) == scanChunkSize {
 			if !send(cur) {
@@ -594,8 +596,9 @@ func (p *Pipeline) scanSome(stop func() bool) error {
 	for ps.at < len(c.docs) {
 		end := min(ps.at+scanSlice, len(c.docs))
 		for ; ps.at < end; ps.at++ {
-			pos = c.pos[ps.at]
-			if err := p.engine.ScanStatement(c.docs[ps.at], want, onMatch); err != nil {
+			h := &c.hdrs[ps.at]
+			pos = lrs.Position{Stored: h.Stored, ID: h.ID}
+			if err := p.engine.ScanStatement(c.docs[ps.at], h, want, onMatch); err != nil {
 				return err
 			}
 		}
@@ -609,7 +612,7 @@ func (p *Pipeline) scanSome(stop func() bool) error {
 		}
 	}
 	n := ps.at - from
-	last := c.pos[ps.at-1]
+	last := lrs.Position{Stored: c.hdrs[ps.at-1].Stored, ID: c.hdrs[ps.at-1].ID}
 	ps.read += int64(n)
 	ps.state.Read += int64(n)
 	ps.state.AfterStored, ps.state.AfterID = last.Stored, last.ID
