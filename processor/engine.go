@@ -247,7 +247,7 @@ func (e *Engine) Statement(doc bson.Raw) (Result, error) {
 func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) (Result, error) {
 	e.pending++
 	sc := &e.sc
-	sc.matched = false
+	sc.matched, sc.memo = false, nil
 	l, ok := e.journeys[id]
 	if !ok || !l.c.Active || len(l.c.Waypoints) == 0 {
 		return Result{Skipped: SkipInactive}, nil
@@ -260,7 +260,6 @@ func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) (Result, erro
 	}
 	sc.epoch++
 	sc.ownerOK = [2]int8{}
-	sc.memo = nil
 	l.epoch, l.mask, l.checked, l.matched = sc.epoch, ^uint64(0), 0, 0
 	sc.rebuilding = true
 	err := e.applyJourney(l, doc)
