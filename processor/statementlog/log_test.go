@@ -49,7 +49,7 @@ func scanAll(t testing.TB, l *Log) []bson.Raw {
 	t.Helper()
 	var out []bson.Raw
 	err := l.Scanner().Scan(context.Background(), lrs.ScanQuery{Organisation: org}, func(doc bson.Raw) error {
-		out = append(out, doc)
+		out = append(out, bytes.Clone(doc)) // doc is valid only during the call
 		return nil
 	})
 	if err != nil {
@@ -332,7 +332,7 @@ func TestScanAfterAndSources(t *testing.T) {
 	all := scanAll(t, l)
 	var got []bson.Raw
 	err := l.Scanner().Scan(ctx, lrs.ScanQuery{Organisation: org, Sources: []primitive.ObjectID{other}, After: position(all[4])}, func(doc bson.Raw) error {
-		got = append(got, doc)
+		got = append(got, bytes.Clone(doc))
 		return nil
 	})
 	if err != nil {

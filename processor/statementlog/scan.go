@@ -1,7 +1,6 @@
 package statementlog
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -33,9 +32,13 @@ func (scanner) StreamOrdered() bool { return true }
 // returns those of q's organisation and sources after q.After; q.Filter is
 // not evaluated (the caller's matcher decides). A voided statement is
 // returned with voided: true, as Learning Locker's update leaves it. Each
-// document is a copy that fn may keep.
+// document is valid only until fn returns, as the Scanner contract says:
+// one scratch buffer serves the whole scan, so a scan of millions of
+// statements allocates nothing per statement (garbage collection during a
+// long scan would take CPU and pauses from the live stream beside it).
 func (s scanner) Scan(ctx context.Context, q lrs.ScanQuery, fn func(doc bson.Raw) error) error {
 	var fnErr error
+	var scratch []byte
 	voided, err := s.l.voidedMarks(0)
 	if err != nil {
 		return err
@@ -65,7 +68,9 @@ func (s scanner) Scan(ctx context.Context, q lrs.ScanQuery, fn func(doc bson.Raw
 				return true, nil
 			}
 		}
-		doc := bytes.Clone(e.payload)
+		// A copy, not the iterator's memory: markVoided writes into it.
+		scratch = append(scratch[:0], e.payload...)
+		doc := scratch
 		if voided.has(e.seq) {
 			markVoided(doc)
 		}
