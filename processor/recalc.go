@@ -156,9 +156,11 @@ type scanPass struct {
 	org     primitive.ObjectID
 	members map[primitive.ObjectID]*recalcJob
 	chunks  chan scanChunk
-	// free returns applied chunks' buffers to the scan goroutine, so that
-	// a scan allocates a few buffers rather than one per chunk.
-	free    chan []byte
+	// free returns applied chunks to the scan goroutine, which fills
+	// their slices and buffers again: a scan allocates a few chunks, not
+	// one per 256 statements (garbage collection during a long scan would
+	// take CPU and pauses from the live stream beside it).
+	free    chan scanChunk
 	cancel  context.CancelFunc
 	done    chan struct{}
 	started time.Time
@@ -179,9 +181,10 @@ func (ps *scanPass) holding() bool { return ps.at < len(ps.held.docs) }
 type scanChunk struct {
 	// bufs hold the documents (one buffer per chunk, or more when a
 	// document does not fit); they go back to the pass's free list once
-	// the chunk is applied.
-	bufs [][]byte
-	docs []bson.Raw
+	// the chunk is applied, as spare of a recycled chunk.
+	bufs  [][]byte
+	spare [][]byte
+	docs  []bson.Raw
 	// hdrs are the documents' headers, read once by the scan goroutine
 	// (the engine applies them without reading them again).
 	hdrs  []Header
@@ -373,7 +376,7 @@ func (p *Pipeline) startPass(ctx context.Context) {
 		return
 	}
 	org := first.c.Organisation
-	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), free: make(chan []byte, 4), done: make(chan struct{}), started: p.cfg.Now()}
+	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), free: make(chan scanChunk, 4), done: make(chan struct{}), started: p.cfg.Now()}
 	var members []*journey.Compiled
 	q := lrs.ScanQuery{Organisation: org}
 	after, bound, everySource := first.st.after(), int64(0), false
@@ -461,17 +464,16 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		if h.Stored > bound {
 			return errPastBound
 		}
-		// One buffer per chunk rather than one allocation per statement,
-		// taken from the free list when one is there.
+		if cur.docs == nil {
+			cur = ps.emptyChunk()
+		}
+		// One buffer per chunk rather than one allocation per statement.
 		if cap(buf)-len(buf) < len(doc) {
-			buf = ps.buffer(len(doc), scanChunkSize*len(doc))
+			buf = cur.buffer(len(doc), scanChunkSize*len(doc))
 			cur.bufs = append(cur.bufs, buf)
 		}
 		n := len(buf)
 		buf = append(buf, doc...)
-		if cur.docs == nil {
-			cur.docs, cur.hdrs = make([]bson.Raw, 0, scanChunkSize), make([]Header, 0, scanChunkSize)
-		}
 		cur.docs = append(cur.docs, bson.Raw(buf[n:len(buf):len(buf)]))
 		cur.hdrs = append(cur.hdrs, h)
 		q.After = lrs.Position{Stored: h.Stored, ID: h.ID}
@@ -504,30 +506,38 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 	send(scanChunk{end: true, err: err})
 }
 
-// buffer returns an empty buffer of capacity at least need: a recycled
-// one (see scanPass.free) or a new one of capacity size. It runs in the
-// scan goroutine.
-func (ps *scanPass) buffer(need, size int) []byte {
-	for {
-		select {
-		case b := <-ps.free:
-			if cap(b) >= need {
-				return b[:0]
-			}
-		default:
-			return make([]byte, 0, max(need, size))
-		}
+// emptyChunk returns a chunk to fill: an applied one the pipeline handed
+// back (see recycle), or a new one. It runs in the scan goroutine.
+func (ps *scanPass) emptyChunk() scanChunk {
+	select {
+	case c := <-ps.free:
+		return c
+	default:
+		return scanChunk{docs: make([]bson.Raw, 0, scanChunkSize), hdrs: make([]Header, 0, scanChunkSize)}
 	}
 }
 
-// recycle hands the buffers of an applied chunk back to the scan
-// goroutine; none of its documents is referred to any more.
-func (ps *scanPass) recycle(c *scanChunk) {
-	for _, b := range c.bufs {
-		select {
-		case ps.free <- b:
-		default:
+// buffer returns an empty buffer of capacity at least need: a spare one of
+// c's, or a new one of capacity size.
+func (c *scanChunk) buffer(need, size int) []byte {
+	for len(c.spare) > 0 {
+		b := c.spare[len(c.spare)-1]
+		c.spare = c.spare[:len(c.spare)-1]
+		if cap(b) >= need {
+			return b[:0]
 		}
+	}
+	return make([]byte, 0, max(need, size))
+}
+
+// recycle hands an applied chunk back to the scan goroutine; none of its
+// documents is referred to any more.
+func (ps *scanPass) recycle(c *scanChunk) {
+	clear(c.docs)
+	r := scanChunk{docs: c.docs[:0], hdrs: c.hdrs[:0], spare: append(c.spare, c.bufs...)}
+	select {
+	case ps.free <- r:
+	default:
 	}
 }
 
