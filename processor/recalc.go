@@ -68,6 +68,11 @@ import (
 // pipeline at once.
 const scanChunkSize = 256
 
+// scanChunksLive bounds the chunks of a pass in circulation: two queued,
+// one applied, one filled, with room to spare, so that recycle never
+// drops one and the scan goroutine's count of chunks handed back is exact.
+const scanChunksLive = 8
+
 // The pipeline applies a chunk in slices of scanSlice statements, and
 // between two slices it stops when a live event is waiting or when the turn
 // has spent scanBudget on the scan: a live statement waits for at most one
@@ -76,6 +81,14 @@ const (
 	scanSlice  = 16
 	scanBudget = time.Millisecond
 )
+
+// liveWindow: while the pipeline applied stream events within it, a scan
+// goroutine waits for the pipeline to apply each chunk before reading the
+// next (see runPass).
+const liveWindow = time.Second
+
+// scanTurnWait bounds that wait.
+const scanTurnWait = 20 * time.Millisecond
 
 // statusEvery is how often a running recalculation reports its status.
 const statusEvery = time.Second
@@ -376,7 +389,7 @@ func (p *Pipeline) startPass(ctx context.Context) {
 		return
 	}
 	org := first.c.Organisation
-	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), free: make(chan scanChunk, 4), done: make(chan struct{}), started: p.cfg.Now()}
+	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), free: make(chan scanChunk, scanChunksLive), done: make(chan struct{}), started: p.cfg.Now()}
 	var members []*journey.Compiled
 	q := lrs.ScanQuery{Organisation: org}
 	after, bound, everySource := first.st.after(), int64(0), false
@@ -456,6 +469,53 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 	}
 	var cur scanChunk
 	var buf []byte
+	// While live events flow, a local scanner (lrs.LocalReads: reads
+	// that never wait on the network) reads a chunk only once the
+	// pipeline applied the ones before it: reading and applying take
+	// turns, so the scan keeps one core busy, not two, and the other is
+	// free for live work. On two cores this matters beyond the CPU time:
+	// when every P runs a goroutine that never parks, Go's scheduler polls
+	// the network only from sysmon, every 10 ms, so HTTP requests and
+	// responses (xAPI posts, callbacks) would wait up to that long.
+	// Alone, or reading from a server (the reader parks for every batch),
+	// the scan reads ahead and reading and applying run in parallel.
+	var out int // chunks handed over and not handed back
+	var spare []scanChunk
+	// The wait is bounded: a pipeline busy with live work for longer
+	// lets the scan read ahead (as far as the chunks channel holds).
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	newChunk := func() (scanChunk, error) {
+		wait.Reset(scanTurnWait)
+		for {
+			select {
+			case c := <-ps.free:
+				out--
+				spare = append(spare, c)
+				continue
+			default:
+			}
+			if out == 0 || !p.scanLocal || time.Now().UnixNano()-p.liveAt.Load() > int64(liveWindow) {
+				break
+			}
+			select {
+			case c := <-ps.free:
+				out--
+				spare = append(spare, c)
+				continue
+			case <-wait.C:
+			case <-ctx.Done():
+				return scanChunk{}, ctx.Err()
+			}
+			break
+		}
+		if n := len(spare); n > 0 {
+			c := spare[n-1]
+			spare = spare[:n-1]
+			return c, nil
+		}
+		return scanChunk{docs: make([]bson.Raw, 0, scanChunkSize), hdrs: make([]Header, 0, scanChunkSize)}, nil
+	}
 	read := func(doc bson.Raw) error {
 		var h Header
 		if !readHeader(doc, &h) {
@@ -465,7 +525,11 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 			return errPastBound
 		}
 		if cur.docs == nil {
-			cur = ps.emptyChunk()
+			c, err := newChunk()
+			if err != nil {
+				return err
+			}
+			cur = c
 		}
 		// One buffer per chunk rather than one allocation per statement.
 		if cap(buf)-len(buf) < len(doc) {
@@ -481,6 +545,7 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 			if !send(cur) {
 				return ctx.Err()
 			}
+			out++
 			cur, buf = scanChunk{}, nil
 			if err := p.pace(ctx, ps); err != nil {
 				return err
@@ -504,17 +569,6 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		return
 	}
 	send(scanChunk{end: true, err: err})
-}
-
-// emptyChunk returns a chunk to fill: an applied one the pipeline handed
-// back (see recycle), or a new one. It runs in the scan goroutine.
-func (ps *scanPass) emptyChunk() scanChunk {
-	select {
-	case c := <-ps.free:
-		return c
-	default:
-		return scanChunk{docs: make([]bson.Raw, 0, scanChunkSize), hdrs: make([]Header, 0, scanChunkSize)}
-	}
 }
 
 // buffer returns an empty buffer of capacity at least need: a spare one of

@@ -84,6 +84,10 @@ func (s *synthScanner) Scan(ctx context.Context, q lrs.ScanQuery, fn func(bson.R
 
 func (s *synthScanner) Count(context.Context, lrs.ScanQuery) (int64, error) { return int64(s.n), nil }
 
+// LocalReads implements lrs.LocalReads: it reads from memory, as the
+// embedded statement log reads locally.
+func (s *synthScanner) LocalReads() bool { return true }
+
 func (s *synthScanner) LatestStored(context.Context) (int64, error) {
 	return s.base + int64(s.n) - 1, nil
 }

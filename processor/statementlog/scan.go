@@ -22,11 +22,15 @@ type scanner struct{ l *Log }
 var (
 	_ lrs.Scanner       = scanner{}
 	_ lrs.StreamOrdered = scanner{}
+	_ lrs.LocalReads    = scanner{}
 )
 
 // StreamOrdered implements lrs.StreamOrdered: the log's order is both its
 // stream's order and (stored, _id) order.
 func (scanner) StreamOrdered() bool { return true }
+
+// LocalReads implements lrs.LocalReads: the log is read in this process.
+func (scanner) LocalReads() bool { return true }
 
 // Scan implements lrs.Scanner. It reads the statement entries in order and
 // returns those of q's organisation and sources after q.After; q.Filter is
