@@ -137,7 +137,11 @@ type PipelineStats struct {
 	// every recalculation of an organisation pending when it starts);
 	// Scanned counts the statements they read.
 	ScanPasses atomic.Uint64
-	Scanned    atomic.Uint64
+	// ScanRestarts counts the passes among those that started over, young,
+	// to take in recalculations that became pending meanwhile (see
+	// regather).
+	ScanRestarts atomic.Uint64
+	Scanned      atomic.Uint64
 	// OwnerRecomputes counts owners whose progress a statement update
 	// (Learning Locker's persona assignment, merge or voiding) rebuilt.
 	OwnerRecomputes atomic.Uint64

@@ -299,7 +299,12 @@ func (p *Pipeline) putRecalc(j *recalcJob) error {
 // then made durable at once: a finished recalculation is announced) and
 // whether hand-over work remains.
 func (p *Pipeline) recalcStep(ctx context.Context) (handed, busy bool, err error) {
-	if p.pass == nil && p.cfg.Now().After(p.retryPass) {
+	now := p.cfg.Now()
+	if ps := p.pass; ps != nil && regather(ps, p.jobs, now) {
+		p.stats.ScanRestarts.Add(1)
+		p.endPass()
+	}
+	if p.pass == nil && now.After(p.retryPass) {
 		p.startPass(ctx)
 	}
 	ids := make([]primitive.ObjectID, 0, len(p.jobs))
@@ -377,6 +382,39 @@ func (p *Pipeline) finishRecalculation(j *recalcJob) {
 
 // startPass starts a scan pass for the scanning recalculations of one
 // organisation (the one of the longest waiting journey).
+// A journey cannot join a running pass: progress depends on order, and the
+// pass has applied statements the newcomer has not. But a pass that started
+// less than passGather ago starts over with the newcomers of its
+// organisation (its members skip again what they already applied, see
+// scanSome), as long as its oldest member became pending less than
+// passGatherMax ago: journeys created one request at a time in a burst (a
+// client creating a thousand) then share one scan, rather than all but the
+// first waiting for a second full one, at the cost of re-reading at most
+// passGather of scanning per newcomer.
+const (
+	passGather    = 100 * time.Millisecond
+	passGatherMax = time.Second
+)
+
+// regather reports whether running pass ps should start over to take in
+// recalculations pending among jobs (see passGather).
+func regather(ps *scanPass, jobs map[primitive.ObjectID]*recalcJob, now time.Time) bool {
+	if now.Sub(ps.started) >= passGather {
+		return false
+	}
+	for _, m := range ps.members {
+		if now.Sub(time.UnixMilli(m.st.StartedAt)) >= passGatherMax {
+			return false
+		}
+	}
+	for _, j := range jobs {
+		if j.pass == nil && !j.st.Handover && j.c.Organisation == ps.org {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *Pipeline) startPass(ctx context.Context) {
 	var first *recalcJob
 	for _, j := range p.jobs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -87,6 +88,35 @@ func TestCoalescedRecalculation(t *testing.T) {
 		t.Errorf("%d scan passes for %d journeys created at once", passes, activeCount(more))
 	}
 	checkAgainstModel(t, f.store, append(js, more...), stmts)
+}
+
+// TestBurstSharesPass: journeys created one request at a time in a burst,
+// while the pipeline runs and a scan takes longer than the burst, share one
+// scan pass (the young pass starts over to take in each newcomer, see
+// regather), and their results equal a replay.
+func TestBurstSharesPass(t *testing.T) {
+	f := newPipelineFixture(t)
+	f.scanRate = 2000 // 1,500 statements: a pass of about 0.75 s
+	r := rand.New(rand.NewSource(9))
+	var stmts []modelStmt
+	for i := 0; i < 1500; i++ {
+		stmts = append(stmts, modelStatement(r, i))
+	}
+	f.insertStatements(stmts)
+	f.start()
+	js := pipelineJourneys(r, 20)
+	for _, j := range js {
+		j.IsActive = true
+		f.insertJourney(j)
+		time.Sleep(10 * time.Millisecond) // one API request after another
+	}
+	f.waitRecalculations(uint64(len(js)))
+	passes, restarts := f.p.Stats().ScanPasses.Load(), f.p.Stats().ScanRestarts.Load()
+	f.stop()
+	if passes-restarts != 1 {
+		t.Errorf("%d scan passes (%d restarted young) for %d journeys created one at a time in a burst, want 1", passes-restarts, restarts, len(js))
+	}
+	checkAgainstModel(t, f.store, js, stmts)
 }
 
 // TestPushdownSuperset: on lungo, the filter a scan pushes to the server
@@ -191,4 +221,43 @@ func TestRecalculationRestartsAlone(t *testing.T) {
 		t.Errorf("%d statements scanned for two passes over %d", scanned, len(stmts))
 	}
 	checkAgainstModel(t, f.store, js, stmts)
+}
+
+func TestRegather(t *testing.T) {
+	org, other := primitive.ObjectID{1}, primitive.ObjectID{2}
+	now := time.UnixMilli(10_000)
+	job := func(o primitive.ObjectID, startedAt int64, inPass, handover bool) *recalcJob {
+		j := &recalcJob{c: &journey.Compiled{Organisation: o}, st: recalcState{StartedAt: startedAt, Handover: handover}}
+		if inPass {
+			j.pass = &scanPass{}
+		}
+		return j
+	}
+	for _, tc := range []struct {
+		name    string
+		age     time.Duration // of the pass
+		members []*recalcJob
+		jobs    []*recalcJob // besides the members
+		want    bool
+	}{
+		{"young pass, newcomer", 50 * time.Millisecond, []*recalcJob{job(org, 9_950, true, false)}, []*recalcJob{job(org, 9_990, false, false)}, true},
+		{"no newcomer", 50 * time.Millisecond, []*recalcJob{job(org, 9_950, true, false)}, nil, false},
+		{"pass too old", 100 * time.Millisecond, []*recalcJob{job(org, 9_900, true, false)}, []*recalcJob{job(org, 9_990, false, false)}, false},
+		{"oldest member pending a second already", 10 * time.Millisecond, []*recalcJob{job(org, 9_000, true, false), job(org, 9_990, true, false)}, []*recalcJob{job(org, 9_995, false, false)}, false},
+		{"newcomer of another organisation", 50 * time.Millisecond, []*recalcJob{job(org, 9_950, true, false)}, []*recalcJob{job(other, 9_990, false, false)}, false},
+		{"handing over is no newcomer", 50 * time.Millisecond, []*recalcJob{job(org, 9_950, true, false)}, []*recalcJob{job(org, 9_990, false, true)}, false},
+	} {
+		ps := &scanPass{org: org, started: now.Add(-tc.age), members: map[primitive.ObjectID]*recalcJob{}}
+		jobs := map[primitive.ObjectID]*recalcJob{}
+		for _, m := range tc.members {
+			id := primitive.NewObjectID()
+			ps.members[id], jobs[id] = m, m
+		}
+		for _, j := range tc.jobs {
+			jobs[primitive.NewObjectID()] = j
+		}
+		if got := regather(ps, jobs, now); got != tc.want {
+			t.Errorf("%s: regather %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
