@@ -216,6 +216,11 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	d.group, runCtx = errgroup.WithContext(runCtx)
 	d.goRun("pipeline", func() error { return d.runPipeline(runCtx) })
 	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
+	activity := newActivityLog(d.log, d.pipeline.Engine().Stats())
+	d.goRun("activity", func() error {
+		activity.run(runCtx, activityEvery)
+		return nil
+	})
 	d.goRun("http", func() error {
 		if err := d.srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
