@@ -26,7 +26,7 @@ func benchDaemon(b *testing.B) (*daemon, *apiClient, context.CancelFunc) {
 		DataDir: b.TempDir(), Listen: "127.0.0.1:0", MongoDB: "learninglocker_v2",
 		AdminKey: testAdminKey, AdminSecret: testAdminSecret, AdminOrg: testOrg,
 		CallbackTimeout: time.Second, CallbackRetryWindow: time.Minute, CallbackConcurrency: 4,
-		BatchSize: 1000, ShutdownBudget: 10 * time.Second,
+		BatchSize: 1000, ProgressCache: defaultProgressCache, ShutdownBudget: 10 * time.Second,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
