@@ -1,7 +1,6 @@
 package lrs
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -45,7 +44,7 @@ import (
 // the one that matters for throughput. Calls are serialised, so that an
 // id's conflict check and its insert cannot interleave with another call's.
 func (l *LRS) Ingest(ctx context.Context, organisation, store primitive.ObjectID, body []byte) ([]string, error) {
-	b, err := prepare(organisation, store, body, time.Now())
+	b, err := prepare(organisation, store, body, time.Now(), nil)
 	if err != nil || len(b.docs) == 0 {
 		return b.ids, err
 	}
@@ -73,10 +72,14 @@ type batch struct {
 	// defaulted reports, per document, that the client sent no timestamp,
 	// so the statement's timestamp is its stored time.
 	defaulted []bool
+	// arena holds the documents, one after the other.
+	arena []byte
 }
 
-// prepare parses, validates and shapes body, stored at now.
-func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time) (batch, error) {
+// prepare parses, validates and shapes body, stored at now. The documents
+// are built one after the other in arena (overwritten; nil allocates one),
+// which the batch's documents then share.
+func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time, arena []byte) (batch, error) {
 	vals, errs, err := parseBody(body)
 	if err != nil {
 		return batch{}, err
@@ -84,7 +87,13 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 	stored := now.UTC().Truncate(time.Millisecond)
 	fields := lrsFields{stored: stored.Format(storedLayout), authority: authority()}
 	b := batch{ids: make([]string, len(vals)), given: map[string]int{}, docs: make([]any, 0, len(vals))}
-	var shaped, doc []byte
+	var shaped []byte
+	if arena == nil {
+		// A stored document is about twice its statement's JSON.
+		arena = make([]byte, 0, 2*len(body))
+	}
+	arena = arena[:0]
+	ends := make([]int, 0, len(vals))
 	for i, v := range vals {
 		c := checker{index: i}
 		d, ok := v.DocumentOK()
@@ -107,13 +116,11 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 			b.ids[i] = newUUID()
 		}
 		fields.id = b.ids[i]
-		// The shaped statement is copied into its stored document, and
-		// the document out of its scratch buffer at its exact size (the
-		// queriable arrays make its size hard to foresee): both buffers
-		// serve the next statement.
+		// The shaped statement (its buffer serves the next one) is copied
+		// into its stored document, at the end of the arena.
 		shaped = shapeStatement(shaped[:0], d, &fields)
-		doc = storedDocument(doc[:0], organisation, store, shaped, stored)
-		b.docs = append(b.docs, bson.Raw(bytes.Clone(doc)))
+		arena = storedDocument(arena, organisation, store, shaped, stored)
+		ends = append(ends, len(arena))
 		b.content = append(b.content, contentDigest(d))
 		b.defaulted = append(b.defaulted, d.Lookup("timestamp").Type == 0)
 	}
@@ -122,6 +129,13 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 		slices.SortStableFunc(errs, func(a, b FieldError) int { return a.Index - b.Index })
 		return batch{}, &IngestError{Errors: errs}
 	}
+	// Sliced only now: the arena may have moved as it grew.
+	start := 0
+	for _, end := range ends {
+		b.docs = append(b.docs, bson.Raw(arena[start:end:end]))
+		start = end
+	}
+	b.arena = arena
 	return b, nil
 }
 

@@ -34,6 +34,9 @@ type Prepared struct {
 	// DefaultTimestamp reports, per document, that the client sent no
 	// timestamp: the statement's timestamp is its stored time.
 	DefaultTimestamp []bool
+	// Buffer is the memory Docs share (PrepareInto's buf, grown): a caller
+	// done with the documents may pass it to the next PrepareInto.
+	Buffer []byte
 }
 
 // Prepare parses, validates and shapes body (one statement or an array of
@@ -42,11 +45,20 @@ type Prepared struct {
 // *IngestError listing every invalid field. The documents carry now as
 // their stored time and an _id from it until Stamp replaces both.
 func Prepare(organisation, store primitive.ObjectID, body []byte, now time.Time) (Prepared, error) {
-	b, err := prepare(organisation, store, body, now)
+	return PrepareInto(nil, organisation, store, body, now)
+}
+
+// PrepareInto is Prepare building the documents in buf, whose contents it
+// overwrites (nil: a new buffer). The documents share it (Prepared.Buffer,
+// buf grown), so a caller that has copied them where they go — a statement
+// log into its write batch — can reuse it for the next body instead of
+// allocating the documents' bytes again.
+func PrepareInto(buf []byte, organisation, store primitive.ObjectID, body []byte, now time.Time) (Prepared, error) {
+	b, err := prepare(organisation, store, body, now, buf)
 	if err != nil {
 		return Prepared{}, err
 	}
-	p := Prepared{IDs: b.ids, Given: b.given, Docs: make([]bson.Raw, len(b.docs)), Content: b.content, DefaultTimestamp: b.defaulted}
+	p := Prepared{IDs: b.ids, Given: b.given, Docs: make([]bson.Raw, len(b.docs)), Content: b.content, DefaultTimestamp: b.defaulted, Buffer: b.arena}
 	for i, d := range b.docs {
 		p.Docs[i] = d.(bson.Raw)
 	}

@@ -73,7 +73,21 @@ func indexKey(store primitive.ObjectID, id string) []byte {
 // a success that stores nothing (a client retrying after a lost response).
 // stored and _id are stamped in log order (see the package documentation).
 func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []byte) ([]string, error) {
-	p, err := lrs.Prepare(org, store, body, time.Time{})
+	buf, _ := l.docBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	p, err := lrs.PrepareInto(*buf, org, store, body, time.Time{})
+	// write returns once its group has run storeStatements, which copies
+	// the documents into the batch: then their buffer is free again.
+	defer func() {
+		if p.Buffer != nil {
+			*buf = p.Buffer[:0]
+		}
+		if cap(*buf) <= maxPooledDocBuf {
+			l.docBufs.Put(buf)
+		}
+	}()
 	if err != nil || len(p.Docs) == 0 {
 		return p.IDs, err
 	}
@@ -85,6 +99,11 @@ func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []
 	}
 	return p.IDs, nil
 }
+
+// maxPooledDocBuf bounds the document buffers Ingest keeps for reuse: the
+// documents of a 1 MiB body (the API's default limit) and then some; a
+// larger body's buffer goes to the garbage collector.
+const maxPooledDocBuf = 4 << 20
 
 // storeStatements adds the prepared statements of organisation org and
 // store to the group, unless one conflicts.

@@ -374,3 +374,63 @@ func TestRecent(t *testing.T) {
 		t.Fatalf("recent %v, want %v (newest first, organisation only)", got, want)
 	}
 }
+
+// Ingest reuses the memory of a body's prepared documents for the next body
+// once they are in the write batch: under concurrent posts of bodies of
+// every size — with reposts (stored nothing) and conflicts (refused) among
+// them — every statement stored is the one posted under its id.
+func TestIngestReusedBuffersKeepDocuments(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for c := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 30 {
+				var parts []string
+				for k := range 1 + (c*13+i*7)%40 {
+					n := c*100_000 + i*100 + k
+					parts = append(parts, stmt(uuid(n), n))
+				}
+				body := []byte("[" + strings.Join(parts, ",") + "]")
+				if _, err := l.Ingest(ctx, org, store, body); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := l.Ingest(ctx, org, store, body); err != nil { // a repost: nothing stored
+					t.Error(err)
+					return
+				}
+				n := c*100_000 + i*100 // its id with other content: a conflict
+				var conflict *lrs.ConflictError
+				if _, err := l.Ingest(ctx, org, store, []byte(stmt(uuid(n), n+1))); !errors.As(err, &conflict) {
+					t.Errorf("conflicting repost: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for c := range 8 {
+		for i := range 30 {
+			for k := range 1 + (c*13+i*7)%40 {
+				n := c*100_000 + i*100 + k
+				doc, _, err := l.Statement(ctx, store, uuid(n))
+				if err != nil {
+					t.Fatalf("statement %d: %v", n, err)
+				}
+				mbox, _ := doc.Lookup("statement", "actor", "mbox").StringValueOK()
+				obj, _ := doc.Lookup("statement", "object", "id").StringValueOK()
+				if mbox != fmt.Sprintf("mailto:a%d@example.org", n) || obj != fmt.Sprintf("http://example.org/act/%d", n) {
+					t.Fatalf("statement %s holds %s, %s", uuid(n), mbox, obj)
+				}
+				checked++
+			}
+		}
+	}
+	if int64(checked) != l.nstored.Load() {
+		t.Fatalf("checked %d statements, the log holds %d", checked, l.nstored.Load())
+	}
+}
