@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -72,15 +73,21 @@ type batch struct {
 	// defaulted reports, per document, that the client sent no timestamp,
 	// so the statement's timestamp is its stored time.
 	defaulted []bool
-	// arena holds the documents, one after the other.
-	arena []byte
+	// scratch holds the memory the batch was built in.
+	scratch Scratch
 }
 
-// prepare parses, validates and shapes body, stored at now. The documents
-// are built one after the other in arena (overwritten; nil allocates one),
-// which the batch's documents then share.
-func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time, arena []byte) (batch, error) {
-	vals, errs, err := parseBody(body)
+// prepare parses, validates and shapes body, stored at now, in sc's memory
+// (nil: memory of its own): the documents are built one after the other in
+// its docs buffer, which the batch's documents then share, from the body's
+// BSON in its parsed buffer. With sc, the ids are copies, since sc's
+// memory serves the next body.
+func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time, sc *Scratch) (batch, error) {
+	var arena, parsed []byte
+	if sc != nil {
+		arena, parsed = sc.docs, sc.parsed
+	}
+	vals, errs, parsed, err := parseBodyInto(body, parsed)
 	if err != nil {
 		return batch{}, err
 	}
@@ -111,6 +118,9 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time,
 				errs = append(errs, FieldError{Index: i, Field: "id", Message: "repeats the id of statements[" + strconv.Itoa(j) + "]"})
 				continue
 			}
+			if sc != nil {
+				id = strings.Clone(id) // it aliases parsed
+			}
 			b.given[id], b.ids[i] = i, id
 		} else {
 			b.ids[i] = newUUID()
@@ -135,7 +145,7 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time,
 		b.docs = append(b.docs, bson.Raw(arena[start:end:end]))
 		start = end
 	}
-	b.arena = arena
+	b.scratch = Scratch{parsed: parsed, docs: arena}
 	return b, nil
 }
 

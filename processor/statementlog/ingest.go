@@ -73,19 +73,16 @@ func indexKey(store primitive.ObjectID, id string) []byte {
 // a success that stores nothing (a client retrying after a lost response).
 // stored and _id are stamped in log order (see the package documentation).
 func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []byte) ([]string, error) {
-	buf, _ := l.docBufs.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
+	sc, _ := l.scratch.Get().(*lrs.Scratch)
+	if sc == nil {
+		sc = new(lrs.Scratch)
 	}
-	p, err := lrs.PrepareInto(*buf, org, store, body, time.Time{})
+	p, err := lrs.PrepareInto(sc, org, store, body, time.Time{})
 	// write returns once its group has run storeStatements, which copies
-	// the documents into the batch: then their buffer is free again.
+	// the documents into the batch: then sc is free again.
 	defer func() {
-		if p.Buffer != nil {
-			*buf = p.Buffer[:0]
-		}
-		if cap(*buf) <= maxPooledDocBuf {
-			l.docBufs.Put(buf)
+		if sc.Size() <= maxPooledScratch {
+			l.scratch.Put(sc)
 		}
 	}()
 	if err != nil || len(p.Docs) == 0 {
@@ -100,10 +97,10 @@ func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []
 	return p.IDs, nil
 }
 
-// maxPooledDocBuf bounds the document buffers Ingest keeps for reuse: the
-// documents of a 1 MiB body (the API's default limit) and then some; a
-// larger body's buffer goes to the garbage collector.
-const maxPooledDocBuf = 4 << 20
+// maxPooledScratch bounds the memory of a scratch Ingest keeps for reuse:
+// that of a 1 MiB body (the API's default limit) and then some; a larger
+// body's goes to the garbage collector.
+const maxPooledScratch = 8 << 20
 
 // storeStatements adds the prepared statements of organisation org and
 // store to the group, unless one conflicts.

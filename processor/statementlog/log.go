@@ -69,10 +69,10 @@ type Log struct {
 	// while it is zero, a new statement needs no look-up for one.
 	pendingVoids int64
 
-	// docBufs holds buffers for the documents of the bodies being
-	// ingested (*[]byte, see Ingest): the documents are copied into the
-	// write batch, so their memory serves the next body.
-	docBufs sync.Pool
+	// scratch holds the memory of the bodies being ingested
+	// (*lrs.Scratch, see Ingest): their documents are copied into the
+	// write batch, so it serves the next body.
+	scratch sync.Pool
 
 	// Published after each durable commit, for readers.
 	last    atomic.Uint64 // the seq of the last durable entry

@@ -375,10 +375,12 @@ func TestRecent(t *testing.T) {
 	}
 }
 
-// Ingest reuses the memory of a body's prepared documents for the next body
-// once they are in the write batch: under concurrent posts of bodies of
-// every size — with reposts (stored nothing) and conflicts (refused) among
-// them — every statement stored is the one posted under its id.
+// Ingest reuses the memory of a body's BSON and prepared documents for the
+// next body once the documents are in the write batch: under concurrent
+// posts of bodies of every size — with reposts (stored nothing) and
+// conflicts (refused) among them — every statement stored is the one
+// posted under its id, and the ids each post is answered with stay its
+// own.
 func TestIngestReusedBuffersKeepDocuments(t *testing.T) {
 	l := openLog(t, t.TempDir())
 	ctx := context.Background()
@@ -394,7 +396,8 @@ func TestIngestReusedBuffersKeepDocuments(t *testing.T) {
 					parts = append(parts, stmt(uuid(n), n))
 				}
 				body := []byte("[" + strings.Join(parts, ",") + "]")
-				if _, err := l.Ingest(ctx, org, store, body); err != nil {
+				ids, err := l.Ingest(ctx, org, store, body)
+				if err != nil {
 					t.Error(err)
 					return
 				}
@@ -404,9 +407,17 @@ func TestIngestReusedBuffersKeepDocuments(t *testing.T) {
 				}
 				n := c*100_000 + i*100 // its id with other content: a conflict
 				var conflict *lrs.ConflictError
-				if _, err := l.Ingest(ctx, org, store, []byte(stmt(uuid(n), n+1))); !errors.As(err, &conflict) {
+				if _, err := l.Ingest(ctx, org, store, []byte(stmt(uuid(n), n+1))); !errors.As(err, &conflict) || len(conflict.IDs) != 1 || conflict.IDs[0] != uuid(n) {
 					t.Errorf("conflicting repost: %v", err)
 					return
+				}
+				// The ids answered for the first post are still its own
+				// after two more bodies went through the same memory.
+				for k, id := range ids {
+					if id != uuid(c*100_000+i*100+k) {
+						t.Errorf("id %d of a post answered as %s", k, id)
+						return
+					}
 				}
 			}
 		}()
