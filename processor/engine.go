@@ -82,6 +82,11 @@ type scratch struct {
 	touched []int32
 	org     *orgIndex
 	path    *pathIndex
+	// memo is the index's path memo, reset with the statement by collect,
+	// from which candidate waypoints read their paths' values; nil when
+	// the statement was not collected (StatementFor), whose waypoints then
+	// walk the document.
+	memo *cond.Memo
 
 	// The statement's owner per tracking kind (0 actor, 1 persona), read at
 	// most once: ownerOK is 0 unknown, 1 ok, -1 untracked.
@@ -105,6 +110,9 @@ type live struct {
 	c        *journey.Compiled
 	rules    progress.Rules
 	required [][]cond.Constraint // per waypoint, from cond.Matcher.Required
+	// bound are the waypoints' matchers bound to the path table of the
+	// candidate index that holds the journey (set when it is built).
+	bound []cond.Bound
 
 	// quietBefore suppresses callbacks for completions by statements stored
 	// (Unix ms) before it: those a recalculation finds in history.
@@ -240,7 +248,7 @@ func (e *Engine) Statement(doc bson.Raw) (Result, error) {
 func (e *Engine) StatementFor(id primitive.ObjectID, doc bson.Raw) (Result, error) {
 	e.pending++
 	sc := &e.sc
-	sc.matched = false
+	sc.matched, sc.memo = false, nil
 	l, ok := e.journeys[id]
 	if !ok || !l.c.Active || len(l.c.Waypoints) == 0 {
 		return Result{Skipped: SkipInactive}, nil
@@ -313,9 +321,11 @@ func (e *Engine) collect(oi *orgIndex, doc bson.Raw) {
 	sc.touched = sc.touched[:0]
 	sc.ownerOK = [2]int8{}
 	sc.org = oi
+	sc.memo = oi.memo
+	sc.memo.Reset(doc)
 	for i := range oi.paths {
 		sc.path = &oi.paths[i]
-		sc.path.path.Visit(doc, sc.visit)
+		sc.memo.Visit(sc.path.id, sc.visit)
 	}
 	for _, ref := range oi.always {
 		e.mark(ref)
@@ -446,9 +456,9 @@ func (e *Engine) deferLive(l *live, doc bson.Raw) error {
 // matchWaypoint evaluates waypoint w of the current journey against the
 // current document once per statement; non-candidates never match.
 func (e *Engine) matchWaypoint(w int) bool {
-	l, doc := e.sc.live, e.sc.doc
+	l := e.sc.live
 	if w >= 64 {
-		return l.mask == ^uint64(0) && l.c.Waypoints[w].Matcher.Match(doc)
+		return l.mask == ^uint64(0) && e.evalWaypoint(l, w)
 	}
 	bit := uint64(1) << uint(w)
 	if l.mask&bit == 0 {
@@ -456,11 +466,21 @@ func (e *Engine) matchWaypoint(w int) bool {
 	}
 	if l.checked&bit == 0 {
 		l.checked |= bit
-		if l.c.Waypoints[w].Matcher.Match(doc) {
+		if e.evalWaypoint(l, w) {
 			l.matched |= bit
 		}
 	}
 	return l.matched&bit != 0
+}
+
+// evalWaypoint evaluates waypoint w of journey l against the current
+// document: through the statement's path memo when it was collected (a
+// Bound of another index's table walks the document, as Match does).
+func (e *Engine) evalWaypoint(l *live, w int) bool {
+	if e.sc.memo != nil && w < len(l.bound) {
+		return l.bound[w].Match(e.sc.memo)
+	}
+	return l.c.Waypoints[w].Matcher.Match(e.sc.doc)
 }
 
 func (e *Engine) owner(by journey.TrackBy, doc bson.Raw) ([]byte, bool) {

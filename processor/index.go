@@ -19,15 +19,23 @@ import (
 // necessarily holds one of the constraint's values at the constraint's path,
 // so looking the document's values up finds it. Waypoints without an
 // indexable constraint are in always and are candidates for every statement.
+//
+// The index also owns the organisation's path table: every path its
+// waypoints' conditions and its indexed paths read is interned there, and
+// each journey's waypoints are bound to it (live.bound), so that a
+// statement resolves each path once — in the index probe and for every
+// candidate waypoint — through the index's memo (see cond.Memo).
 type orgIndex struct {
 	journeys []*live
 	paths    []pathIndex
 	always   []wpRef
+	table    *cond.PathTable
+	memo     *cond.Memo
 }
 
 type pathIndex struct {
 	name   string
-	path   cond.Path
+	id     int32              // in the index's path table
 	values map[string][]wpRef // key: BSON type byte + value bytes
 }
 
@@ -51,10 +59,14 @@ var lowSelectivity = map[string]bool{
 // selective path), ties broken by fewer values, then by path name, so the
 // index is deterministic.
 func buildOrgIndex(journeys []*live) *orgIndex {
-	oi := &orgIndex{journeys: journeys}
+	oi := &orgIndex{journeys: journeys, table: cond.NewPathTable()}
 	var all [][]cond.Constraint
 	for _, l := range journeys {
 		all = append(all, l.required...)
+		l.bound = l.bound[:0]
+		for _, w := range l.c.Waypoints {
+			l.bound = append(l.bound, oi.table.Bind(w.Matcher))
+		}
 	}
 	distinct := distinctValues(all...)
 	byPath := map[string]*pathIndex{}
@@ -69,7 +81,7 @@ func buildOrgIndex(journeys []*live) *orgIndex {
 			c := cs[best]
 			pi := byPath[c.Path]
 			if pi == nil {
-				pi = &pathIndex{name: c.Path, path: cond.ParsePath(c.Path), values: map[string][]wpRef{}}
+				pi = &pathIndex{name: c.Path, id: oi.table.Intern(cond.ParsePath(c.Path)), values: map[string][]wpRef{}}
 				byPath[c.Path] = pi
 			}
 			for _, v := range c.Values {
@@ -87,6 +99,7 @@ func buildOrgIndex(journeys []*live) *orgIndex {
 		oi.paths = append(oi.paths, *pi)
 	}
 	sort.Slice(oi.paths, func(a, b int) bool { return oi.paths[a].name < oi.paths[b].name })
+	oi.memo = oi.table.NewMemo()
 	return oi
 }
 

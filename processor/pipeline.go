@@ -113,6 +113,11 @@ type Pipeline struct {
 	retryPass time.Time
 	// turn is the time the current turn of follow began (see clock).
 	turn time.Time
+	// liveAt is when (Unix ns) the pipeline last applied stream events;
+	// a scan goroutine over a local scanner (scanLocal) reads it to share
+	// the CPU with live work (see runPass).
+	liveAt    atomic.Int64
+	scanLocal bool
 
 	running atomic.Bool
 	stats   PipelineStats
@@ -183,6 +188,10 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 		status: newStatusWriter(cfg.JourneyStore, log),
 		metas:  map[primitive.ObjectID]*journeyMeta{},
 		jobs:   map[primitive.ObjectID]*recalcJob{},
+		scanLocal: func() bool {
+			lr, ok := cfg.Scanner.(lrs.LocalReads)
+			return ok && lr.LocalReads()
+		}(),
 	}, nil
 }
 
@@ -350,6 +359,9 @@ func (p *Pipeline) follow(ctx context.Context) error {
 			// before the change. Events drained after it came without a
 			// wait, so one clock read per turn stays enough.
 			p.turn = p.cfg.Now().Truncate(time.Millisecond)
+			if p.scanLocal {
+				p.liveAt.Store(time.Now().UnixNano())
+			}
 		}
 		live = true
 		if it.err != nil {

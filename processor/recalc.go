@@ -68,6 +68,11 @@ import (
 // pipeline at once.
 const scanChunkSize = 256
 
+// scanChunksLive bounds the chunks of a pass in circulation: two queued,
+// one applied, one filled, with room to spare, so that recycle never
+// drops one and the scan goroutine's count of chunks handed back is exact.
+const scanChunksLive = 8
+
 // The pipeline applies a chunk in slices of scanSlice statements, and
 // between two slices it stops when a live event is waiting or when the turn
 // has spent scanBudget on the scan: a live statement waits for at most one
@@ -76,6 +81,14 @@ const (
 	scanSlice  = 16
 	scanBudget = time.Millisecond
 )
+
+// liveWindow: while the pipeline applied stream events within it, a scan
+// goroutine waits for the pipeline to apply each chunk before reading the
+// next (see runPass).
+const liveWindow = time.Second
+
+// scanTurnWait bounds that wait.
+const scanTurnWait = 20 * time.Millisecond
 
 // statusEvery is how often a running recalculation reports its status.
 const statusEvery = time.Second
@@ -156,9 +169,11 @@ type scanPass struct {
 	org     primitive.ObjectID
 	members map[primitive.ObjectID]*recalcJob
 	chunks  chan scanChunk
-	// free returns applied chunks' buffers to the scan goroutine, so that
-	// a scan allocates a few buffers rather than one per chunk.
-	free    chan []byte
+	// free returns applied chunks to the scan goroutine, which fills
+	// their slices and buffers again: a scan allocates a few chunks, not
+	// one per 256 statements (garbage collection during a long scan would
+	// take CPU and pauses from the live stream beside it).
+	free    chan scanChunk
 	cancel  context.CancelFunc
 	done    chan struct{}
 	started time.Time
@@ -179,9 +194,10 @@ func (ps *scanPass) holding() bool { return ps.at < len(ps.held.docs) }
 type scanChunk struct {
 	// bufs hold the documents (one buffer per chunk, or more when a
 	// document does not fit); they go back to the pass's free list once
-	// the chunk is applied.
-	bufs [][]byte
-	docs []bson.Raw
+	// the chunk is applied, as spare of a recycled chunk.
+	bufs  [][]byte
+	spare [][]byte
+	docs  []bson.Raw
 	// hdrs are the documents' headers, read once by the scan goroutine
 	// (the engine applies them without reading them again).
 	hdrs  []Header
@@ -373,7 +389,7 @@ func (p *Pipeline) startPass(ctx context.Context) {
 		return
 	}
 	org := first.c.Organisation
-	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), free: make(chan []byte, 4), done: make(chan struct{}), started: p.cfg.Now()}
+	ps := &scanPass{state: passState{Run: primitive.NewObjectID()}, org: org, members: map[primitive.ObjectID]*recalcJob{}, chunks: make(chan scanChunk, 2), free: make(chan scanChunk, scanChunksLive), done: make(chan struct{}), started: p.cfg.Now()}
 	var members []*journey.Compiled
 	q := lrs.ScanQuery{Organisation: org}
 	after, bound, everySource := first.st.after(), int64(0), false
@@ -453,6 +469,53 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 	}
 	var cur scanChunk
 	var buf []byte
+	// While live events flow, a local scanner (lrs.LocalReads: reads
+	// that never wait on the network) reads a chunk only once the
+	// pipeline applied the ones before it: reading and applying take
+	// turns, so the scan keeps one core busy, not two, and the other is
+	// free for live work. On two cores this matters beyond the CPU time:
+	// when every P runs a goroutine that never parks, Go's scheduler polls
+	// the network only from sysmon, every 10 ms, so HTTP requests and
+	// responses (xAPI posts, callbacks) would wait up to that long.
+	// Alone, or reading from a server (the reader parks for every batch),
+	// the scan reads ahead and reading and applying run in parallel.
+	var out int // chunks handed over and not handed back
+	var spare []scanChunk
+	// The wait is bounded: a pipeline busy with live work for longer
+	// lets the scan read ahead (as far as the chunks channel holds).
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	newChunk := func() (scanChunk, error) {
+		wait.Reset(scanTurnWait)
+		for {
+			select {
+			case c := <-ps.free:
+				out--
+				spare = append(spare, c)
+				continue
+			default:
+			}
+			if out == 0 || !p.scanLocal || time.Now().UnixNano()-p.liveAt.Load() > int64(liveWindow) {
+				break
+			}
+			select {
+			case c := <-ps.free:
+				out--
+				spare = append(spare, c)
+				continue
+			case <-wait.C:
+			case <-ctx.Done():
+				return scanChunk{}, ctx.Err()
+			}
+			break
+		}
+		if n := len(spare); n > 0 {
+			c := spare[n-1]
+			spare = spare[:n-1]
+			return c, nil
+		}
+		return scanChunk{docs: make([]bson.Raw, 0, scanChunkSize), hdrs: make([]Header, 0, scanChunkSize)}, nil
+	}
 	read := func(doc bson.Raw) error {
 		var h Header
 		if !readHeader(doc, &h) {
@@ -461,17 +524,20 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		if h.Stored > bound {
 			return errPastBound
 		}
-		// One buffer per chunk rather than one allocation per statement,
-		// taken from the free list when one is there.
+		if cur.docs == nil {
+			c, err := newChunk()
+			if err != nil {
+				return err
+			}
+			cur = c
+		}
+		// One buffer per chunk rather than one allocation per statement.
 		if cap(buf)-len(buf) < len(doc) {
-			buf = ps.buffer(len(doc), scanChunkSize*len(doc))
+			buf = cur.buffer(len(doc), scanChunkSize*len(doc))
 			cur.bufs = append(cur.bufs, buf)
 		}
 		n := len(buf)
 		buf = append(buf, doc...)
-		if cur.docs == nil {
-			cur.docs, cur.hdrs = make([]bson.Raw, 0, scanChunkSize), make([]Header, 0, scanChunkSize)
-		}
 		cur.docs = append(cur.docs, bson.Raw(buf[n:len(buf):len(buf)]))
 		cur.hdrs = append(cur.hdrs, h)
 		q.After = lrs.Position{Stored: h.Stored, ID: h.ID}
@@ -479,6 +545,7 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 			if !send(cur) {
 				return ctx.Err()
 			}
+			out++
 			cur, buf = scanChunk{}, nil
 			if err := p.pace(ctx, ps); err != nil {
 				return err
@@ -504,30 +571,27 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 	send(scanChunk{end: true, err: err})
 }
 
-// buffer returns an empty buffer of capacity at least need: a recycled
-// one (see scanPass.free) or a new one of capacity size. It runs in the
-// scan goroutine.
-func (ps *scanPass) buffer(need, size int) []byte {
-	for {
-		select {
-		case b := <-ps.free:
-			if cap(b) >= need {
-				return b[:0]
-			}
-		default:
-			return make([]byte, 0, max(need, size))
+// buffer returns an empty buffer of capacity at least need: a spare one of
+// c's, or a new one of capacity size.
+func (c *scanChunk) buffer(need, size int) []byte {
+	for len(c.spare) > 0 {
+		b := c.spare[len(c.spare)-1]
+		c.spare = c.spare[:len(c.spare)-1]
+		if cap(b) >= need {
+			return b[:0]
 		}
 	}
+	return make([]byte, 0, max(need, size))
 }
 
-// recycle hands the buffers of an applied chunk back to the scan
-// goroutine; none of its documents is referred to any more.
+// recycle hands an applied chunk back to the scan goroutine; none of its
+// documents is referred to any more.
 func (ps *scanPass) recycle(c *scanChunk) {
-	for _, b := range c.bufs {
-		select {
-		case ps.free <- b:
-		default:
-		}
+	clear(c.docs)
+	r := scanChunk{docs: c.docs[:0], hdrs: c.hdrs[:0], spare: append(c.spare, c.bufs...)}
+	select {
+	case ps.free <- r:
+	default:
 	}
 }
 

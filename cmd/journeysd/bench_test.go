@@ -18,16 +18,21 @@ import (
 	"github.com/journeys/journeys/processor/journey"
 )
 
-// benchDaemon starts the daemon in-process on the embedded statement log.
-func benchDaemon(b *testing.B) (*daemon, *apiClient, context.CancelFunc) {
+// benchDaemon starts the daemon in-process on the embedded statement log;
+// edit, when given, adjusts its configuration first.
+func benchDaemon(b *testing.B, edit ...func(*serveConfig)) (*daemon, *apiClient, context.CancelFunc) {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := startDaemon(ctx, serveConfig{
+	cfg := serveConfig{
 		DataDir: b.TempDir(), Listen: "127.0.0.1:0", MongoDB: "learninglocker_v2",
 		AdminKey: testAdminKey, AdminSecret: testAdminSecret, AdminOrg: testOrg,
 		CallbackTimeout: time.Second, CallbackRetryWindow: time.Minute, CallbackConcurrency: 4,
 		BatchSize: 1000, ProgressCache: defaultProgressCache, ShutdownBudget: 10 * time.Second,
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	for _, f := range edit {
+		f(&cfg)
+	}
+	d, err := startDaemon(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -96,13 +96,13 @@ func compileField(path string, v value) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &fieldNode{path: p, p: r, leaf: rawbson.LeafTraverse}, nil
+		return &fieldNode{path: p, p: r, leaf: rawbson.LeafTraverse, slot: -1}, nil
 	}
 	eq, err := eqPred(path, "", v)
 	if err != nil {
 		return nil, err
 	}
-	return &fieldNode{path: p, p: eq, leaf: rawbson.LeafTraverse}, nil
+	return &fieldNode{path: p, p: eq, leaf: rawbson.LeafTraverse, slot: -1}, nil
 }
 
 // isOperatorDoc reports whether a document value holds operators rather

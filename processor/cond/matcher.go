@@ -13,6 +13,10 @@ import (
 type Matcher struct {
 	root     andNode
 	required []Constraint
+	// paths are the distinct paths of the top-level field conditions (also
+	// under $and, $or, $nor and negations, not inside $elemMatch), in
+	// the order of their fieldNode slots; see Bound.
+	paths []Path
 }
 
 // Constraint is one indexable requirement of a query: every document the
@@ -39,7 +43,40 @@ func Compile(query bson.Raw) (*Matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Matcher{root: root, required: required(root, nil)}, nil
+	m := &Matcher{root: root, required: required(root, nil)}
+	m.paths = assignSlots(root, map[string]int32{}, nil)
+	return m, nil
+}
+
+// assignSlots numbers the distinct paths of the field conditions that n
+// evaluates on the document itself, records each condition's number in its
+// slot, and returns the paths in that order.
+func assignSlots(n node, slots map[string]int32, paths []Path) []Path {
+	switch n := n.(type) {
+	case andNode:
+		for _, c := range n {
+			paths = assignSlots(c, slots, paths)
+		}
+	case orNode:
+		for _, c := range n {
+			paths = assignSlots(c, slots, paths)
+		}
+	case norNode:
+		for _, c := range n {
+			paths = assignSlots(c, slots, paths)
+		}
+	case notNode:
+		paths = assignSlots(n.n, slots, paths)
+	case *fieldNode:
+		s, ok := slots[n.path.String()]
+		if !ok {
+			s = int32(len(paths))
+			slots[n.path.String()] = s
+			paths = append(paths, n.path)
+		}
+		n.slot = s
+	}
+	return paths
 }
 
 // CompileString parses a MongoDB Extended JSON query string, canonical or
@@ -65,7 +102,7 @@ func CompileString(s string) (*Matcher, error) {
 // not read does not concern it.
 func (m *Matcher) Match(doc bson.Raw) (matched bool) {
 	defer recoverMalformed(&matched)
-	return m.root.match(doc)
+	return m.root.match(doc, nil, nil)
 }
 
 // Required returns the equality constraints implied by the query's top

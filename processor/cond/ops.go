@@ -94,7 +94,7 @@ func bindFieldOp(p Path, o op) node {
 	if o.sub != nil {
 		n = bindField(p, o.sub)
 	} else {
-		n = &fieldNode{path: p, p: o.p, leaf: o.leaf}
+		n = &fieldNode{path: p, p: o.p, leaf: o.leaf, slot: -1}
 	}
 	if o.negate {
 		return notNode{n}

@@ -224,7 +224,7 @@ func (p elemMatchDoc) test(v value) bool {
 			checkElems(&it)
 			return false
 		}
-		if (e.Type == bsontype.EmbeddedDocument || e.Type == bsontype.Array) && p.sub.match(e.Data) {
+		if (e.Type == bsontype.EmbeddedDocument || e.Type == bsontype.Array) && p.sub.match(e.Data, nil, nil) {
 			return true
 		}
 	}

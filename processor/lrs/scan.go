@@ -52,6 +52,18 @@ type StreamOrdered interface {
 	StreamOrdered() bool
 }
 
+// LocalReads is implemented by a Scanner that reads from storage in this
+// process (the embedded statement log) rather than from a server: its
+// reads never wait on the network, so they take CPU time that the live
+// work beside a recalculation needs, and a recalculation lets them take
+// turns with applying what they read while live events flow (see
+// processor/recalc.go). A server's scanner leaves the CPU while it waits
+// for each batch.
+type LocalReads interface {
+	// LocalReads reports whether the scanner reads locally.
+	LocalReads() bool
+}
+
 // Scanner reads stored statement documents (Learning Locker's shape, raw
 // BSON) in ascending (stored, _id) order: the order a recalculation applies
 // them in. It is the seam between the pipeline and whichever LRS holds the

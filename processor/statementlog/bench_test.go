@@ -120,6 +120,7 @@ func BenchmarkScan(b *testing.B) {
 	const n = 100_000
 	l := openLog(b, b.TempDir())
 	fill(b, l, 0, n)
+	b.ReportAllocs()
 	b.ResetTimer()
 	got := 0
 	err := l.Scanner().Scan(context.Background(), lrs.ScanQuery{Organisation: org}, func(bson.Raw) error {

@@ -152,18 +152,37 @@ func (l *Log) DeleteJourney(ctx context.Context, org, id primitive.ObjectID) (bo
 // informational: it changes the current document only, without a log
 // entry, so the pipeline never reads its own status writes back.
 func (l *Log) SetRecalculateStatus(ctx context.Context, id primitive.ObjectID, s journey.RecalculateStatus) error {
+	return l.write(func(g *group) error { return g.setStatus(id, s) })
+}
+
+// SetRecalculateStatuses records each journey's status in statuses, as
+// SetRecalculateStatus does, in one write: one batch and one fsync however
+// many journeys recalculate together (the pipeline's status writer calls
+// it every second for all of them). A missing journey is no error.
+func (l *Log) SetRecalculateStatuses(ctx context.Context, statuses map[primitive.ObjectID]journey.RecalculateStatus) error {
 	return l.write(func(g *group) error {
-		cur, ok, err := g.get(journeyKey(id))
-		if err != nil || !ok {
-			return err
+		for id, s := range statuses {
+			if err := g.setStatus(id, s); err != nil {
+				return err
+			}
 		}
-		doc, err := applySet(cur, bson.D{{Key: "recalculateStatus", Value: s}})
-		if err != nil {
-			return err
-		}
-		g.putJourney(id, doc, false)
 		return nil
 	})
+}
+
+// setStatus sets journey id's recalculateStatus in its current document,
+// without a log entry; a missing journey is left alone.
+func (g *group) setStatus(id primitive.ObjectID, s journey.RecalculateStatus) error {
+	cur, ok, err := g.get(journeyKey(id))
+	if err != nil || !ok {
+		return err
+	}
+	doc, err := applySet(cur, bson.D{{Key: "recalculateStatus", Value: s}})
+	if err != nil {
+		return err
+	}
+	g.putJourney(id, doc, false)
+	return nil
 }
 
 // applySet returns doc with the fields of set (top-level names or dotted

@@ -49,7 +49,7 @@ func scanAll(t testing.TB, l *Log) []bson.Raw {
 	t.Helper()
 	var out []bson.Raw
 	err := l.Scanner().Scan(context.Background(), lrs.ScanQuery{Organisation: org}, func(doc bson.Raw) error {
-		out = append(out, doc)
+		out = append(out, bytes.Clone(doc)) // valid only until fn returns
 		return nil
 	})
 	if err != nil {
@@ -332,7 +332,7 @@ func TestScanAfterAndSources(t *testing.T) {
 	all := scanAll(t, l)
 	var got []bson.Raw
 	err := l.Scanner().Scan(ctx, lrs.ScanQuery{Organisation: org, Sources: []primitive.ObjectID{other}, After: position(all[4])}, func(doc bson.Raw) error {
-		got = append(got, doc)
+		got = append(got, bytes.Clone(doc))
 		return nil
 	})
 	if err != nil {
@@ -443,5 +443,47 @@ func TestIngestReusedBuffersKeepDocuments(t *testing.T) {
 	}
 	if int64(checked) != l.nstored.Load() {
 		t.Fatalf("checked %d statements, the log holds %d", checked, l.nstored.Load())
+	}
+}
+
+// SetRecalculateStatuses sets every listed journey's status in one write,
+// skips a journey that does not exist, and adds no log entry.
+func TestSetRecalculateStatuses(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	ctx := context.Background()
+	a, b := primitive.NewObjectID(), primitive.NewObjectID()
+	for _, id := range []primitive.ObjectID{a, b} {
+		if err := l.InsertJourney(ctx, bson.D{{Key: "_id", Value: id}, {Key: "organisation", Value: org}, {Key: "name", Value: id.Hex()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := l.Last()
+	err := l.SetRecalculateStatuses(ctx, map[primitive.ObjectID]journey.RecalculateStatus{
+		a:                       {InProgress: true, TotalCount: 10, RemainingCount: 4},
+		b:                       {TotalCount: 20},
+		primitive.NewObjectID(): {TotalCount: 30}, // no such journey
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[primitive.ObjectID][3]int64{a: {1, 10, 4}, b: {0, 20, 0}} {
+		got, err := l.Journey(ctx, org, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := int64(0)
+		if got.Lookup("recalculateStatus", "inProgress").Boolean() {
+			in = 1
+		}
+		if g := [3]int64{in, got.Lookup("recalculateStatus", "totalCount").AsInt64(), got.Lookup("recalculateStatus", "remainingCount").AsInt64()}; g != want || got.Lookup("name").StringValue() != id.Hex() {
+			t.Errorf("journey %s: status %v name %s, want %v", id.Hex(), g, got.Lookup("name"), want)
+		}
+	}
+	n := 0
+	if err := l.Journeys(ctx, org, func(bson.Raw) error { n++; return nil }); err != nil || n != 2 {
+		t.Errorf("journeys listed: %d (%v), want 2", n, err)
+	}
+	if l.Last() != last {
+		t.Errorf("the status writes added log entries: last seq %d, was %d", l.Last(), last)
 	}
 }

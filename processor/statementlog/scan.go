@@ -23,17 +23,24 @@ type scanner struct{ l *Log }
 var (
 	_ lrs.Scanner       = scanner{}
 	_ lrs.StreamOrdered = scanner{}
+	_ lrs.LocalReads    = scanner{}
 )
 
 // StreamOrdered implements lrs.StreamOrdered: the log's order is both its
 // stream's order and (stored, _id) order.
 func (scanner) StreamOrdered() bool { return true }
 
+// LocalReads implements lrs.LocalReads: the log is read in this process.
+func (scanner) LocalReads() bool { return true }
+
 // Scan implements lrs.Scanner. It reads the statement entries in order and
 // returns those of q's organisation and sources after q.After; q.Filter is
 // not evaluated (the caller's matcher decides). A voided statement is
-// returned with voided: true, as Learning Locker's update leaves it. Each
-// document is a copy that fn may keep.
+// returned with voided: true, as Learning Locker's update leaves it. A
+// document is valid only until fn returns (it is the log's own bytes,
+// except a voided one's copy): a scan of millions of statements allocates
+// nothing per statement, so garbage collection during a long scan takes
+// no CPU or pauses from the live stream beside it.
 func (s scanner) Scan(ctx context.Context, q lrs.ScanQuery, fn func(doc bson.Raw) error) error {
 	var fnErr error
 	voided, err := s.l.voidedMarks(0)
@@ -65,8 +72,12 @@ func (s scanner) Scan(ctx context.Context, q lrs.ScanQuery, fn func(doc bson.Raw
 				return true, nil
 			}
 		}
-		doc := bytes.Clone(e.payload)
+		// The entry's bytes are valid until the next entry is read, as
+		// long as the Scanner contract keeps doc (valid until fn
+		// returns); only a voided one is copied, to be marked.
+		doc := e.payload
 		if voided.has(e.seq) {
+			doc = bytes.Clone(doc)
 			markVoided(doc)
 		}
 		if fnErr = fn(bson.Raw(doc)); fnErr != nil {
