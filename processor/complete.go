@@ -59,19 +59,18 @@ func (e *Engine) completed(en *entry) error {
 	return nil
 }
 
-// logCompletion logs the completion of en's current attempt: at info when
-// it is live, at debug when a recalculation found it in history (a
-// recalculation may find millions). The owner is named by the id of its
-// progress document, which identifies it in the API without putting a
-// learner's e-mail address in the logs, and by its display name where the
-// tracking kind has one.
+// logCompletion logs the completion of en's current attempt at debug, with
+// history=true when a recalculation found it in history (a recalculation
+// may find millions). It is at debug because live completions come at tens
+// of thousands a second under load: the daemon summarises them at info once
+// a minute (cmd/journeysd, "activity") and counts them in
+// journeys_completions_total. The owner is named by the id of its progress
+// document, which identifies it in the API without putting a learner's
+// e-mail address in the logs, and by its display name where the tracking
+// kind has one.
 func (e *Engine) logCompletion(en *entry, quiet bool) {
-	level := slog.LevelInfo
-	if quiet {
-		level = slog.LevelDebug
-	}
 	ctx := context.Background()
-	if !e.log.Enabled(ctx, level) {
+	if !e.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	a := &en.rec.Attempt
@@ -87,5 +86,5 @@ func (e *Engine) logCompletion(en *entry, quiet bool) {
 	if quiet {
 		attrs = append(attrs, slog.Bool("history", true))
 	}
-	e.log.LogAttrs(ctx, level, "journey completed", attrs...)
+	e.log.LogAttrs(ctx, slog.LevelDebug, "journey completed", attrs...)
 }

@@ -12,9 +12,10 @@ import (
 	"github.com/journeys/journeys/state"
 )
 
-// A live completion is logged at info with the journey, the progress
-// document's id (not the learner's address), the attempt and its time; a
-// completion a recalculation finds in history is logged at debug.
+// Every completion is logged at debug with the journey, the progress
+// document's id (not the learner's address), the attempt and its time; one a
+// recalculation finds in history is marked history=true. At info there is
+// no line per completion.
 func TestCompletionLogLines(t *testing.T) {
 	st, err := state.Open(t.TempDir(), state.Options{NoSync: true})
 	if err != nil {
@@ -66,7 +67,7 @@ func TestCompletionLogLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if live["level"] != "INFO" || live["journey"] != c.ID.Hex() || live["attempt"] != float64(1) || live["history"] != nil {
+	if live["level"] != "DEBUG" || live["journey"] != c.ID.Hex() || live["attempt"] != float64(1) || live["history"] != nil {
 		t.Errorf("live completion line %v", live)
 	}
 	at, err := time.Parse(time.RFC3339Nano, live["completedAt"].(string))
@@ -78,5 +79,31 @@ func TestCompletionLogLines(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "example.com") {
 		t.Errorf("a learner's address is in the logs:\n%s", buf.String())
+	}
+}
+
+// At info, a live completion writes no line (the daemon's periodic activity
+// summary reports them), yet it is counted.
+func TestNoCompletionLineAtInfo(t *testing.T) {
+	st, err := state.Open(t.TempDir(), state.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var buf bytes.Buffer
+	e := NewEngine(st, Options{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	org := oid(1)
+	e.SetJourney(oneWaypointJourney(t, org), 0)
+	if _, err := e.Statement(completedBy(t, org, "mailto:learner@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.Stats().Completions.Load(); n != 1 {
+		t.Fatalf("%d completions counted, want 1", n)
+	}
+	if strings.Contains(buf.String(), "journey completed") {
+		t.Errorf("a completion logged at info:\n%s", buf.String())
 	}
 }

@@ -175,9 +175,10 @@ type Options struct {
 	// OnDurable, when set, receives the deliveries queued by a Commit once
 	// that Commit is durable, so a dispatcher can send them at once.
 	OnDurable func([]outbox.Delivery)
-	// CacheRecords bounds the decoded progress records kept across
-	// commits; 0 means 65,536, a negative value disables the cache.
-	CacheRecords int
+	// CacheBytes bounds the bytes of the committed progress records kept
+	// across commits (see recordCache); 0 means 32 MiB, a negative value
+	// disables the cache.
+	CacheBytes int
 }
 
 // NewEngine returns an engine over store with no journeys.
@@ -190,7 +191,7 @@ func NewEngine(store *state.Store, opts Options) *Engine {
 		store:     store,
 		log:       log,
 		onDurable: opts.OnDurable,
-		cache:     newRecordCache(opts.CacheRecords),
+		cache:     newRecordCache(opts.CacheBytes),
 		journeys:  map[primitive.ObjectID]*live{},
 		orgs:      map[primitive.ObjectID]*orgIndex{},
 		stale:     map[primitive.ObjectID]bool{},
@@ -518,19 +519,16 @@ func (e *Engine) load(l *live, owner []byte) (*entry, error) {
 	if en, ok := e.dirty[string(key)]; ok {
 		return en, nil
 	}
-	if en := e.cache.take(key); en != nil {
-		en.l, en.changed = l, false
-		e.dirty[en.key] = en
-		e.order = append(e.order, en)
-		return en, nil
-	}
 	en := &entry{l: l, key: string(key)}
 	en.owner = []byte(en.key[12:])
-	v, ok, err := e.store.Progress(l.c.ID, owner)
-	if err != nil {
-		return nil, fmt.Errorf("read progress of journey %s: %w", l.c.ID.Hex(), err)
+	v, ok := e.cache.get(key)
+	if !ok {
+		var err error
+		if v, _, err = e.store.Progress(l.c.ID, owner); err != nil {
+			return nil, fmt.Errorf("read progress of journey %s: %w", l.c.ID.Hex(), err)
+		}
 	}
-	if ok {
+	if len(v) > 0 {
 		if err := en.rec.Decode(v); err != nil {
 			// A record we cannot read is rebuilt from scratch rather than
 			// stopping the pipeline; the loss is logged loudly.
@@ -592,8 +590,12 @@ func (e *Engine) commit(checkpoint []byte, sync bool) error {
 		return fmt.Errorf("commit progress: %w", err)
 	}
 	for i, en := range written {
-		en.changed = false
-		e.cache.put(en)
+		if en.rec.Attempt.Number == 0 {
+			e.cache.put(en.key, nil)
+		} else {
+			e.sc.encodeBuf = en.rec.AppendBinary(e.sc.encodeBuf[:0])
+			e.cache.put(en.key, e.sc.encodeBuf)
+		}
 		written[i] = nil
 	}
 	e.sc.written = written[:0]

@@ -51,7 +51,7 @@ func (e *Engine) resetOwner(l *live, owner []byte) {
 	if en, ok := e.dirty[string(key)]; ok {
 		en.rec, en.changed = progress.Record{}, true
 	} else {
-		e.cache.take(key) // drop the committed copy
+		e.cache.drop(key) // drop the committed copy
 		en := &entry{l: l, key: string(key), changed: true}
 		en.owner = []byte(en.key[12:])
 		e.dirty[en.key] = en

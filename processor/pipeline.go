@@ -57,6 +57,9 @@ type PipelineConfig struct {
 	// Commits also happen whenever the stream has nothing more buffered,
 	// so latency stays low when traffic is light (group commit).
 	BatchSize int
+	// CacheBytes bounds the engine's cache of committed progress records
+	// (Options.CacheBytes): 0 means 32 MiB, a negative value disables it.
+	CacheBytes int
 	// SkewMargin bounds the clock skew between the LRS's writers (how much
 	// earlier than the latest stored time a statement the stream has not
 	// delivered yet can be stored), used to hand a recalculation over to
@@ -185,7 +188,7 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 	return &Pipeline{
 		cfg:    cfg,
 		log:    log,
-		engine: NewEngine(cfg.Store, Options{Logger: log, OnDurable: cfg.OnDurable}),
+		engine: NewEngine(cfg.Store, Options{Logger: log, OnDurable: cfg.OnDurable, CacheBytes: cfg.CacheBytes}),
 		status: newStatusWriter(cfg.JourneyStore, log),
 		metas:  map[primitive.ObjectID]*journeyMeta{},
 		jobs:   map[primitive.ObjectID]*recalcJob{},

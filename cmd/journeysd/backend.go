@@ -38,6 +38,7 @@ func (d *daemon) pipelineConfig() processor.PipelineConfig {
 	c := processor.PipelineConfig{
 		Store:         d.store,
 		BatchSize:     d.cfg.BatchSize,
+		CacheBytes:    cacheBudget(d.cfg.ProgressCache),
 		ScanRate:      d.cfg.ScanRate,
 		HandoverChunk: d.cfg.HandoverChunk,
 		// d.disp is created after the pipeline; the pipeline calls this
@@ -78,4 +79,13 @@ func (d *daemon) pingLRS(ctx context.Context) error {
 		return fmt.Errorf("ping: %w", err)
 	}
 	return nil
+}
+
+// cacheBudget maps --progress-cache-bytes to the engine's CacheBytes, where
+// 0 means the default and a negative value none.
+func cacheBudget(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }

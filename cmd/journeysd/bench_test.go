@@ -27,7 +27,7 @@ func benchDaemon(b *testing.B, edit ...func(*serveConfig)) (*daemon, *apiClient,
 		DataDir: b.TempDir(), Listen: "127.0.0.1:0", MongoDB: "learninglocker_v2",
 		AdminKey: testAdminKey, AdminSecret: testAdminSecret, AdminOrg: testOrg,
 		CallbackTimeout: time.Second, CallbackRetryWindow: time.Minute, CallbackConcurrency: 4,
-		BatchSize: 1000, ShutdownBudget: 10 * time.Second,
+		BatchSize: 1000, ProgressCache: defaultProgressCache, ShutdownBudget: 10 * time.Second,
 	}
 	for _, f := range edit {
 		f(&cfg)

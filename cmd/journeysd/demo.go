@@ -56,7 +56,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		DataDir: dir, Listen: "127.0.0.1:0", MongoDB: "learninglocker_v2",
 		AdminKey: "demo", AdminSecret: "demo-secret",
 		CallbackTimeout: 5 * time.Second, CallbackRetryWindow: time.Minute, CallbackConcurrency: 8,
-		CallbackAllowPrivate: true, BatchSize: 1000, ShutdownBudget: 10 * time.Second,
+		CallbackAllowPrivate: true, BatchSize: 1000, ProgressCache: defaultProgressCache,
+		ShutdownBudget: 10 * time.Second,
 	}, log)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +44,34 @@ func TestFlagErrorsNameTheFormat(t *testing.T) {
 	}
 	if cfg.CallbackTimeout != 1500*time.Millisecond || !cfg.CallbackAllowPrivate || cfg.CallbackConcurrency != 3 {
 		t.Errorf("parsed %+v", cfg)
+	}
+}
+
+// --progress-cache-bytes defaults to 32 MiB, is read from the environment,
+// 0 turns the cache off (the engine's "none" is negative, its 0 the
+// default), and a negative value stops the daemon at start saying so.
+func TestProgressCacheFlag(t *testing.T) {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.register(fs)
+	if err := parseFlags(fs, nil, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ProgressCache != 32<<20 || cacheBudget(cfg.ProgressCache) != 32<<20 {
+		t.Errorf("default %d", cfg.ProgressCache)
+	}
+	t.Setenv("JOURNEYS_PROGRESS_CACHE_BYTES", "0")
+	cfg = serveConfig{}
+	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.register(fs)
+	if err := parseFlags(fs, nil, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ProgressCache != 0 || cacheBudget(cfg.ProgressCache) >= 0 {
+		t.Errorf("0 gives %d, engine budget %d", cfg.ProgressCache, cacheBudget(cfg.ProgressCache))
+	}
+	_, err := startDaemon(t.Context(), serveConfig{DataDir: t.TempDir(), ProgressCache: -1}, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "--progress-cache-bytes") {
+		t.Errorf("negative: %v", err)
 	}
 }

@@ -49,6 +49,7 @@ type serveConfig struct {
 
 	NoIndexBuild   bool
 	BatchSize      int
+	ProgressCache  int
 	ScanChunk      int
 	ScanRate       int
 	HandoverChunk  int
@@ -58,6 +59,12 @@ type serveConfig struct {
 
 	Limits limitFlags
 }
+
+// defaultProgressCache is --progress-cache-bytes's default, 32 MiB: the
+// engine's cache of committed progress records keeps the 95,000 to 190,000
+// most recently active learners of a two-waypoint journey in it (see
+// processor/cache.go).
+const defaultProgressCache = 32 << 20
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.MongoURI, "mongo-uri", "", "MongoDB URI of the LRS database (a replica set); empty runs on the embedded statement log in --data-dir")
@@ -76,6 +83,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CallbackAllow, "callback-allow", "", "comma-separated CIDR prefixes allowed as callback targets even if private")
 	fs.BoolVar(&c.NoIndexBuild, "no-index-build", false, "never build the statements index on MongoDB: wait (not ready) until an operator has built it out of band")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "statements applied per commit at most")
+	fs.IntVar(&c.ProgressCache, "progress-cache-bytes", defaultProgressCache, "bytes of committed progress records kept in memory across commits, so active learners are not read from Pebble again (0: none)")
 	fs.IntVar(&c.ScanChunk, "recalc-scan-chunk", lrs.DefaultScanChunk, "statements a recalculation reads from MongoDB per query")
 	fs.IntVar(&c.ScanRate, "recalc-scan-rate", 0, "statements per second a recalculation scan reads at most, to spare the LRS (0: no limit)")
 	fs.IntVar(&c.HandoverChunk, "recalc-handover-chunk", 1000, "held-back live statements a recalculation applies per commit when it hands over")
@@ -132,6 +140,9 @@ type daemon struct {
 // startDaemon opens everything and starts serving. Wait blocks until ctx is
 // cancelled (or a part fails) and the daemon has shut down.
 func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemon, error) {
+	if cfg.ProgressCache < 0 {
+		return nil, fmt.Errorf("--progress-cache-bytes: want 0 (no cache) or more, got %d", cfg.ProgressCache)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -216,6 +227,11 @@ func startDaemon(ctx context.Context, cfg serveConfig, log *slog.Logger) (*daemo
 	d.group, runCtx = errgroup.WithContext(runCtx)
 	d.goRun("pipeline", func() error { return d.runPipeline(runCtx) })
 	d.goRun("dispatcher", func() error { return d.disp.Run(runCtx) })
+	activity := newActivityLog(d.log, d.pipeline.Engine().Stats())
+	d.goRun("activity", func() error {
+		activity.run(runCtx, activityEvery)
+		return nil
+	})
 	d.goRun("http", func() error {
 		if err := d.srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -1,13 +1,13 @@
 package lrs
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -45,7 +45,7 @@ import (
 // the one that matters for throughput. Calls are serialised, so that an
 // id's conflict check and its insert cannot interleave with another call's.
 func (l *LRS) Ingest(ctx context.Context, organisation, store primitive.ObjectID, body []byte) ([]string, error) {
-	b, err := prepare(organisation, store, body, time.Now())
+	b, err := prepare(organisation, store, body, time.Now(), nil)
 	if err != nil || len(b.docs) == 0 {
 		return b.ids, err
 	}
@@ -73,18 +73,34 @@ type batch struct {
 	// defaulted reports, per document, that the client sent no timestamp,
 	// so the statement's timestamp is its stored time.
 	defaulted []bool
+	// scratch holds the memory the batch was built in.
+	scratch Scratch
 }
 
-// prepare parses, validates and shapes body, stored at now.
-func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time) (batch, error) {
-	vals, errs, err := parseBody(body)
+// prepare parses, validates and shapes body, stored at now, in sc's memory
+// (nil: memory of its own): the documents are built one after the other in
+// its docs buffer, which the batch's documents then share, from the body's
+// BSON in its parsed buffer. With sc, the ids are copies, since sc's
+// memory serves the next body.
+func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time, sc *Scratch) (batch, error) {
+	var arena, parsed []byte
+	if sc != nil {
+		arena, parsed = sc.docs, sc.parsed
+	}
+	vals, errs, parsed, err := parseBodyInto(body, parsed)
 	if err != nil {
 		return batch{}, err
 	}
 	stored := now.UTC().Truncate(time.Millisecond)
 	fields := lrsFields{stored: stored.Format(storedLayout), authority: authority()}
 	b := batch{ids: make([]string, len(vals)), given: map[string]int{}, docs: make([]any, 0, len(vals))}
-	var shaped, doc []byte
+	var shaped []byte
+	if arena == nil {
+		// A stored document is about twice its statement's JSON.
+		arena = make([]byte, 0, 2*len(body))
+	}
+	arena = arena[:0]
+	ends := make([]int, 0, len(vals))
 	for i, v := range vals {
 		c := checker{index: i}
 		d, ok := v.DocumentOK()
@@ -102,18 +118,19 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 				errs = append(errs, FieldError{Index: i, Field: "id", Message: "repeats the id of statements[" + strconv.Itoa(j) + "]"})
 				continue
 			}
+			if sc != nil {
+				id = strings.Clone(id) // it aliases parsed
+			}
 			b.given[id], b.ids[i] = i, id
 		} else {
 			b.ids[i] = newUUID()
 		}
 		fields.id = b.ids[i]
-		// The shaped statement is copied into its stored document, and
-		// the document out of its scratch buffer at its exact size (the
-		// queriable arrays make its size hard to foresee): both buffers
-		// serve the next statement.
+		// The shaped statement (its buffer serves the next one) is copied
+		// into its stored document, at the end of the arena.
 		shaped = shapeStatement(shaped[:0], d, &fields)
-		doc = storedDocument(doc[:0], organisation, store, shaped, stored)
-		b.docs = append(b.docs, bson.Raw(bytes.Clone(doc)))
+		arena = storedDocument(arena, organisation, store, shaped, stored)
+		ends = append(ends, len(arena))
 		b.content = append(b.content, contentDigest(d))
 		b.defaulted = append(b.defaulted, d.Lookup("timestamp").Type == 0)
 	}
@@ -122,6 +139,13 @@ func prepare(organisation, store primitive.ObjectID, body []byte, now time.Time)
 		slices.SortStableFunc(errs, func(a, b FieldError) int { return a.Index - b.Index })
 		return batch{}, &IngestError{Errors: errs}
 	}
+	// Sliced only now: the arena may have moved as it grew.
+	start := 0
+	for _, end := range ends {
+		b.docs = append(b.docs, bson.Raw(arena[start:end:end]))
+		start = end
+	}
+	b.scratch = Scratch{parsed: parsed, docs: arena}
 	return b, nil
 }
 

@@ -46,19 +46,29 @@ type pathSegment struct {
 // out of range). A body that is not JSON yields a *journey.SyntaxError.
 // The values share one buffer.
 func parseBody(data []byte) ([]bsoncore.Value, []FieldError, error) {
+	vals, errs, _, err := parseBodyInto(data, nil)
+	return vals, errs, err
+}
+
+// parseBodyInto is parseBody building the values in buf (its contents
+// overwritten; grown, or allocated when too small), which it returns.
+func parseBodyInto(data, buf []byte) ([]bsoncore.Value, []FieldError, []byte, error) {
 	// A first pass finds syntax errors, trailing data included, and
 	// encoding/json's offset for them; the token pass below then only sees
 	// valid JSON.
 	if !json.Valid(data) {
-		return nil, nil, syntaxError(data, json.Unmarshal(data, new(json.RawMessage)))
+		return nil, nil, buf, syntaxError(data, json.Unmarshal(data, new(json.RawMessage)))
 	}
 	r := &jsonReader{dec: &lexer{data: data}, path: make([]pathSegment, 0, 16)}
 	tok, _, err := r.token()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, buf, err
 	}
 	// The BSON is rarely larger than the JSON it comes from.
-	buf := make([]byte, 0, len(data)+len(data)/8)
+	if want := len(data) + len(data)/8; cap(buf) < want {
+		buf = make([]byte, 0, want)
+	}
+	buf = buf[:0]
 	type span struct {
 		start, end int
 		t          bsontype.Type
@@ -71,26 +81,26 @@ func parseBody(data []byte) ([]bsoncore.Value, []FieldError, error) {
 			start := len(buf)
 			var t bsontype.Type
 			if buf, t, err = r.value(buf); err != nil {
-				return nil, nil, err
+				return nil, nil, buf, err
 			}
 			spans = append(spans, span{start, len(buf), t})
 		}
 		if _, _, err := r.token(); err != nil { // ']'
-			return nil, nil, err
+			return nil, nil, buf, err
 		}
 	case '{':
 		if buf, err = r.object(buf); err != nil {
-			return nil, nil, err
+			return nil, nil, buf, err
 		}
 		spans = append(spans, span{0, len(buf), bsontype.EmbeddedDocument})
 	default:
-		return nil, []FieldError{{Index: -1, Message: "the body must be a statement object or an array of statements"}}, nil
+		return nil, []FieldError{{Index: -1, Message: "the body must be a statement object or an array of statements"}}, buf, nil
 	}
 	vals := make([]bsoncore.Value, len(spans))
 	for i, sp := range spans {
 		vals[i] = bsoncore.Value{Type: sp.t, Data: buf[sp.start:sp.end:sp.end]}
 	}
-	return vals, r.errs, nil
+	return vals, r.errs, buf, nil
 }
 
 // token reads the next token of the (already validated) body.

@@ -36,21 +36,53 @@ type Prepared struct {
 	DefaultTimestamp []bool
 }
 
+// Scratch is the memory PrepareInto builds in — a body's BSON and its
+// stored documents —, kept by a caller between bodies so that each body
+// does not allocate it again. The zero Scratch is ready to use; a Scratch
+// serves one body at a time.
+type Scratch struct {
+	parsed, docs []byte
+}
+
+// Size returns the bytes sc holds.
+func (sc *Scratch) Size() int { return cap(sc.parsed) + cap(sc.docs) }
+
 // Prepare parses, validates and shapes body (one statement or an array of
 // them) for organisation and store (lrs_id), with the checks and the shape
 // Ingest documents. Its errors are Ingest's: a *journey.SyntaxError, or an
 // *IngestError listing every invalid field. The documents carry now as
 // their stored time and an _id from it until Stamp replaces both.
 func Prepare(organisation, store primitive.ObjectID, body []byte, now time.Time) (Prepared, error) {
-	b, err := prepare(organisation, store, body, now)
+	b, err := prepare(organisation, store, body, now, nil)
 	if err != nil {
 		return Prepared{}, err
 	}
+	return b.prepared(), nil
+}
+
+// PrepareInto is Prepare building in sc: the returned documents (Docs)
+// share sc's memory until the next PrepareInto with sc, so a caller passes
+// sc again only once it has copied the documents where they go (a
+// statement log into its write batch). Nothing else returned refers to it
+// (the ids are copies), and after an error sc holds nothing.
+func PrepareInto(sc *Scratch, organisation, store primitive.ObjectID, body []byte, now time.Time) (Prepared, error) {
+	b, err := prepare(organisation, store, body, now, sc)
+	if err != nil {
+		// The error's messages may alias the memory it was found in.
+		*sc = Scratch{}
+		return Prepared{}, err
+	}
+	*sc = b.scratch
+	return b.prepared(), nil
+}
+
+// prepared returns b as a Prepared.
+func (b batch) prepared() Prepared {
 	p := Prepared{IDs: b.ids, Given: b.given, Docs: make([]bson.Raw, len(b.docs)), Content: b.content, DefaultTimestamp: b.defaulted}
 	for i, d := range b.docs {
 		p.Docs[i] = d.(bson.Raw)
 	}
-	return p, nil
+	return p
 }
 
 // Stamp overwrites, in place, a prepared document's _id and stored time:

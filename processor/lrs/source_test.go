@@ -63,7 +63,10 @@ func BenchmarkPrepare(b *testing.B) {
 	typical := `{"id":"00000000-0000-4000-8000-%012x","actor":{"objectType":"Agent","mbox":"mailto:learner00042@example.com"},` +
 		`"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"objectType":"Activity","id":"http://example.com/course/7",` +
 		`"definition":{"type":"http://adlnet.gov/expapi/activities/course"}},"timestamp":"2026-01-01T00:00:00Z"}`
-	for _, bc := range []struct{ name, stmt string }{{"full", fullStatement}, {"typical", typical}} {
+	for _, bc := range []struct {
+		name, stmt string
+		reuse      bool // the memory is reused (a Scratch), as the statement log does
+	}{{"full", fullStatement, false}, {"typical", typical, false}, {"typical, scratch reused", typical, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			parts := make([]string, 100)
 			for i := range parts {
@@ -76,10 +79,18 @@ func BenchmarkPrepare(b *testing.B) {
 			org, store, now := primitive.NewObjectID(), primitive.NewObjectID(), time.Now()
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
+			var sc *Scratch
+			if bc.reuse {
+				sc = new(Scratch)
+			}
 			cpu0 := cpuTime()
 			for b.Loop() {
-				if _, err := prepare(org, store, body, now); err != nil {
+				p, err := prepare(org, store, body, now, sc)
+				if err != nil {
 					b.Fatal(err)
+				}
+				if sc != nil {
+					*sc = p.scratch
 				}
 			}
 			cpu := float64((cpuTime() - cpu0).Nanoseconds()) / float64(b.N) / 100

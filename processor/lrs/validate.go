@@ -1,7 +1,6 @@
 package lrs
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -273,7 +272,7 @@ func (c *checker) iri(path string, v bsoncore.Value) {
 		return
 	}
 	s, ok := stringOK(v)
-	if u, err := url.Parse(s); !ok || err != nil || u.Scheme == "" {
+	if !ok || !isAbsoluteIRI(s) {
 		c.bad(path, "must be an absolute IRI")
 	}
 }

@@ -73,7 +73,18 @@ func indexKey(store primitive.ObjectID, id string) []byte {
 // a success that stores nothing (a client retrying after a lost response).
 // stored and _id are stamped in log order (see the package documentation).
 func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []byte) ([]string, error) {
-	p, err := lrs.Prepare(org, store, body, time.Time{})
+	sc, _ := l.scratch.Get().(*lrs.Scratch)
+	if sc == nil {
+		sc = new(lrs.Scratch)
+	}
+	p, err := lrs.PrepareInto(sc, org, store, body, time.Time{})
+	// write returns once its group has run storeStatements, which copies
+	// the documents into the batch: then sc is free again.
+	defer func() {
+		if sc.Size() <= maxPooledScratch {
+			l.scratch.Put(sc)
+		}
+	}()
 	if err != nil || len(p.Docs) == 0 {
 		return p.IDs, err
 	}
@@ -85,6 +96,11 @@ func (l *Log) Ingest(ctx context.Context, org, store primitive.ObjectID, body []
 	}
 	return p.IDs, nil
 }
+
+// maxPooledScratch bounds the memory of a scratch Ingest keeps for reuse:
+// that of a 1 MiB body (the API's default limit) and then some; a larger
+// body's goes to the garbage collector.
+const maxPooledScratch = 8 << 20
 
 // storeStatements adds the prepared statements of organisation org and
 // store to the group, unless one conflicts.

@@ -69,6 +69,11 @@ type Log struct {
 	// while it is zero, a new statement needs no look-up for one.
 	pendingVoids int64
 
+	// scratch holds the memory of the bodies being ingested
+	// (*lrs.Scratch, see Ingest): their documents are copied into the
+	// write batch, so it serves the next body.
+	scratch sync.Pool
+
 	// Published after each durable commit, for readers.
 	last    atomic.Uint64 // the seq of the last durable entry
 	stored  atomic.Int64  // lastStored

@@ -375,6 +375,77 @@ func TestRecent(t *testing.T) {
 	}
 }
 
+// Ingest reuses the memory of a body's BSON and prepared documents for the
+// next body once the documents are in the write batch: under concurrent
+// posts of bodies of every size — with reposts (stored nothing) and
+// conflicts (refused) among them — every statement stored is the one
+// posted under its id, and the ids each post is answered with stay its
+// own.
+func TestIngestReusedBuffersKeepDocuments(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for c := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 30 {
+				var parts []string
+				for k := range 1 + (c*13+i*7)%40 {
+					n := c*100_000 + i*100 + k
+					parts = append(parts, stmt(uuid(n), n))
+				}
+				body := []byte("[" + strings.Join(parts, ",") + "]")
+				ids, err := l.Ingest(ctx, org, store, body)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := l.Ingest(ctx, org, store, body); err != nil { // a repost: nothing stored
+					t.Error(err)
+					return
+				}
+				n := c*100_000 + i*100 // its id with other content: a conflict
+				var conflict *lrs.ConflictError
+				if _, err := l.Ingest(ctx, org, store, []byte(stmt(uuid(n), n+1))); !errors.As(err, &conflict) || len(conflict.IDs) != 1 || conflict.IDs[0] != uuid(n) {
+					t.Errorf("conflicting repost: %v", err)
+					return
+				}
+				// The ids answered for the first post are still its own
+				// after two more bodies went through the same memory.
+				for k, id := range ids {
+					if id != uuid(c*100_000+i*100+k) {
+						t.Errorf("id %d of a post answered as %s", k, id)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for c := range 8 {
+		for i := range 30 {
+			for k := range 1 + (c*13+i*7)%40 {
+				n := c*100_000 + i*100 + k
+				doc, _, err := l.Statement(ctx, store, uuid(n))
+				if err != nil {
+					t.Fatalf("statement %d: %v", n, err)
+				}
+				mbox, _ := doc.Lookup("statement", "actor", "mbox").StringValueOK()
+				obj, _ := doc.Lookup("statement", "object", "id").StringValueOK()
+				if mbox != fmt.Sprintf("mailto:a%d@example.org", n) || obj != fmt.Sprintf("http://example.org/act/%d", n) {
+					t.Fatalf("statement %s holds %s, %s", uuid(n), mbox, obj)
+				}
+				checked++
+			}
+		}
+	}
+	if int64(checked) != l.nstored.Load() {
+		t.Fatalf("checked %d statements, the log holds %d", checked, l.nstored.Load())
+	}
+}
+
 // SetRecalculateStatuses sets every listed journey's status in one write,
 // skips a journey that does not exist, and adds no log entry.
 func TestSetRecalculateStatuses(t *testing.T) {
