@@ -43,8 +43,13 @@ func (d *daemon) pipelineConfig() processor.PipelineConfig {
 		HandoverChunk: d.cfg.HandoverChunk,
 		// d.disp is created after the pipeline; the pipeline calls this
 		// only once it runs.
-		OnDurable: func(ds []outbox.Delivery) { d.disp.Enqueue(ds...) },
-		Logger:    d.log.With("component", "pipeline"),
+		OnDurable: func(ds []outbox.Delivery) {
+			d.disp.Enqueue(ds...)
+			if f := d.cfg.observeDurable; f != nil {
+				f(ds)
+			}
+		},
+		Logger: d.log.With("component", "pipeline"),
 	}
 	if sl := d.statements; sl != nil {
 		c.OpenStream = func(ctx context.Context, resumeAfter bson.Raw) (processor.Stream, error) {

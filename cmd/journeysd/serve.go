@@ -25,6 +25,7 @@ import (
 	"github.com/journeys/journeys/processor/dispatch"
 	"github.com/journeys/journeys/processor/journey"
 	"github.com/journeys/journeys/processor/lrs"
+	"github.com/journeys/journeys/processor/outbox"
 	"github.com/journeys/journeys/processor/statementlog"
 	"github.com/journeys/journeys/state"
 )
@@ -58,6 +59,11 @@ type serveConfig struct {
 	LogFormat      string
 
 	Limits limitFlags
+
+	// observeDurable, when set (benchmarks in this package), also
+	// receives the deliveries of each commit once it is durable: the
+	// moment a statement's progress is.
+	observeDurable func([]outbox.Delivery)
 }
 
 // defaultProgressCache is --progress-cache-bytes's default, 32 MiB: the
