@@ -355,7 +355,7 @@ func (p *Pipeline) follow(ctx context.Context) error {
 	defer tick.Stop()
 	// live records whether the turn applied stream events: a turn that
 	// only scanned commits without waiting for the fsync (see commitTurn).
-	live := false
+	live, liveStmts := false, false
 	apply := func(it streamItem) error {
 		if !live {
 			// The turn's clock was read before the wait for its first
@@ -363,13 +363,16 @@ func (p *Pipeline) follow(ctx context.Context) error {
 			// before the change. Events drained after it came without a
 			// wait, so one clock read per turn stays enough.
 			p.turn = p.cfg.Now().Truncate(time.Millisecond)
-			if p.scanLocal {
-				p.liveAt.Store(time.Now().UnixNano())
-			}
 		}
 		live = true
 		if it.err != nil {
 			return it.err
+		}
+		// Statements are the live traffic a local scan makes room for;
+		// journey changes (recalculation statuses among them) are not.
+		if p.scanLocal && !liveStmts && it.ev.Kind.Statement() {
+			liveStmts = true
+			p.liveAt.Store(time.Now().UnixNano())
 		}
 		return p.apply(ctx, it.ev)
 	}
@@ -377,7 +380,7 @@ func (p *Pipeline) follow(ctx context.Context) error {
 	defer func() { p.turn = time.Time{} }()
 	for {
 		p.turn = p.cfg.Now().Truncate(time.Millisecond)
-		live = false
+		live, liveStmts = false, false
 		report := false
 		// Right after a commit: start scan passes, hand over finished
 		// scans (see recalcStep).

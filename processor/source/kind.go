@@ -49,6 +49,12 @@ const (
 	KindStatementUpdate
 )
 
+// Statement reports whether the kind is a change of a stored statement
+// (an insert or an update that matters): the LRS's live traffic.
+func (k Kind) Statement() bool {
+	return k == KindStatementInsert || k == KindStatementUpdate
+}
+
 // String returns the kind's name, for logs and metric labels.
 func (k Kind) String() string {
 	switch k {
