@@ -17,7 +17,7 @@ import (
 // the 1,000,000-statement end-to-end benchmark (BENCHMARKS.md, issue 10):
 // 33.2 → 29.6–31.3 µs of daemon CPU per statement, RSS max 178 → 211 MiB.
 //
-// Built without cgo (the container image: CGO_ENABLED=0), Pebble's block
+// Built without cgo (CGO_ENABLED=0), Pebble's block
 // caches and memtables are Go memory, so the live heap is ~150 MiB and a
 // higher target would multiply it (RSS max 467 MiB at 200, 328 MiB at 100
 // in the same benchmark): Go's default is kept there.

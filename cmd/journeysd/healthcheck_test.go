@@ -177,7 +177,24 @@ func TestDockerfileHealthcheck(t *testing.T) {
 		t.Errorf("the image's health check probes %q (%v), want %q", u, err, want)
 	}
 	build := regexp.MustCompile(`(?m)^RUN .*go build.*$`).FindString(strings.Join(stages[:len(stages)-1], "\n"))
-	if !strings.Contains(build, "CGO_ENABLED=0") || !strings.Contains(build, "-trimpath") {
-		t.Errorf("build step %q: want CGO_ENABLED=0 and -trimpath, as .ci/run builds", build)
+	if !strings.Contains(build, "CGO_ENABLED=1") || !strings.Contains(build, "-trimpath") {
+		t.Errorf("build step %q: want CGO_ENABLED=1 (Pebble's caches off the Go heap) and -trimpath, as .ci/run builds", build)
+	}
+	// A cgo binary links glibc: the final base must carry it (distroless
+	// static has no libc), from the build stage's Debian release.
+	base := strings.Fields(final)[0]
+	builder := strings.Fields(stages[len(stages)-2])[0]
+	if !strings.HasPrefix(base, "gcr.io/distroless/base-") && !strings.HasPrefix(base, "gcr.io/distroless/cc-") {
+		t.Errorf("final base %q has no glibc for a cgo binary: want gcr.io/distroless/base-… or cc-…", base)
+	}
+	if release := regexp.MustCompile(`debian(\d+)`).FindStringSubmatch(base); release == nil || !strings.Contains(builder, map[string]string{"11": "bullseye", "12": "bookworm", "13": "trixie"}[release[1]]) {
+		t.Errorf("final base %q and build image %q: want the same Debian release (the binary links the build stage's glibc)", base, builder)
+	}
+	ci, err := os.ReadFile("../../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`CGO_ENABLED=1 go build -trimpath`).Match(ci) {
+		t.Error(".ci/run does not build the binary as the image does (CGO_ENABLED=1 go build -trimpath)")
 	}
 }
