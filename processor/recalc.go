@@ -85,12 +85,11 @@ const (
 	scanYieldEvery = 4
 )
 
-// liveWindow: while the pipeline applied stream events within it, a scan
-// goroutine waits for the pipeline to apply each chunk before reading the
-// next (see runPass).
+// liveWindow: while the pipeline applied statements within it, a scan over
+// a local scanner takes turns with the pipeline (see chunkSource).
 const liveWindow = time.Second
 
-// scanTurnWait bounds that wait.
+// scanTurnWait bounds the scan goroutine's wait for its turn.
 const scanTurnWait = 20 * time.Millisecond
 
 // statusEvery is how often a running recalculation reports its status.
@@ -510,53 +509,8 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 	}
 	var cur scanChunk
 	var buf []byte
-	// While live events flow, a local scanner (lrs.LocalReads: reads
-	// that never wait on the network) reads a chunk only once the
-	// pipeline applied the ones before it: reading and applying take
-	// turns, so the scan keeps one core busy, not two, and the other is
-	// free for live work. On two cores this matters beyond the CPU time:
-	// when every P runs a goroutine that never parks, Go's scheduler polls
-	// the network only from sysmon, every 10 ms, so HTTP requests and
-	// responses (xAPI posts, callbacks) would wait up to that long.
-	// Alone, or reading from a server (the reader parks for every batch),
-	// the scan reads ahead and reading and applying run in parallel.
-	var out int // chunks handed over and not handed back
-	var spare []scanChunk
-	// The wait is bounded: a pipeline busy with live work for longer
-	// lets the scan read ahead (as far as the chunks channel holds).
-	wait := time.NewTimer(0)
-	defer wait.Stop()
-	newChunk := func() (scanChunk, error) {
-		wait.Reset(scanTurnWait)
-		for {
-			select {
-			case c := <-ps.free:
-				out--
-				spare = append(spare, c)
-				continue
-			default:
-			}
-			if out == 0 || !p.scanLocal || time.Now().UnixNano()-p.liveAt.Load() > int64(liveWindow) {
-				break
-			}
-			select {
-			case c := <-ps.free:
-				out--
-				spare = append(spare, c)
-				continue
-			case <-wait.C:
-			case <-ctx.Done():
-				return scanChunk{}, ctx.Err()
-			}
-			break
-		}
-		if n := len(spare); n > 0 {
-			c := spare[n-1]
-			spare = spare[:n-1]
-			return c, nil
-		}
-		return scanChunk{docs: make([]bson.Raw, 0, scanChunkSize), hdrs: make([]Header, 0, scanChunkSize)}, nil
-	}
+	chunks := chunkSource{ps: ps, p: p, wait: time.NewTimer(0)}
+	defer chunks.wait.Stop()
 	read := func(doc bson.Raw) error {
 		var h Header
 		if !readHeader(doc, &h) {
@@ -566,7 +520,7 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 			return errPastBound
 		}
 		if cur.docs == nil {
-			c, err := newChunk()
+			c, err := chunks.next(ctx)
 			if err != nil {
 				return err
 			}
@@ -586,7 +540,7 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 			if !send(cur) {
 				return ctx.Err()
 			}
-			out++
+			chunks.out++
 			cur, buf = scanChunk{}, nil
 			if err := p.pace(ctx, ps); err != nil {
 				return err
@@ -610,6 +564,74 @@ func (p *Pipeline) runPass(ctx context.Context, ps *scanPass, q lrs.ScanQuery, b
 		return
 	}
 	send(scanChunk{end: true, err: err})
+}
+
+// chunkSource gives the scan goroutine the chunks to fill: applied ones
+// the pipeline handed back (recycle), or new ones.
+//
+// While statements flow, a local scanner (lrs.LocalReads: reads that never
+// wait on the network) reads a chunk only once the pipeline applied the
+// ones before it: reading and applying take turns, so the scan keeps one
+// core busy, not two, and the other is free for live work. On two cores
+// this matters beyond the CPU time: when every P runs a goroutine that
+// never parks, Go's scheduler polls the network only from sysmon, every
+// 10 ms, so HTTP requests and responses (xAPI posts, callbacks) would wait
+// up to that long. Alone, or reading from a server (the reader parks for
+// every batch), the scan reads ahead and reading and applying run in
+// parallel. The wait is bounded (scanTurnWait): a pipeline busy with live
+// work for longer lets the scan read ahead, as far as the chunks channel
+// holds.
+type chunkSource struct {
+	ps    *scanPass
+	p     *Pipeline
+	wait  *time.Timer
+	out   int // chunks handed over and not handed back
+	spare []scanChunk
+}
+
+// takeTurns reports whether the scan goroutine waits for the pipeline to
+// apply the chunks it handed over (out) before reading another: only a
+// local scanner does, and only while statements flowed within liveWindow
+// (sinceLive ago).
+func takeTurns(out int, local bool, sinceLive time.Duration) bool {
+	return out > 0 && local && sinceLive <= liveWindow
+}
+
+// next returns the chunk to fill next, after waiting its turn.
+func (s *chunkSource) next(ctx context.Context) (scanChunk, error) {
+	s.wait.Reset(scanTurnWait)
+	for {
+		select {
+		case c := <-s.ps.free:
+			s.returned(c)
+			continue
+		default:
+		}
+		sinceLive := time.Duration(time.Now().UnixNano() - s.p.liveAt.Load())
+		if !takeTurns(s.out, s.p.scanLocal, sinceLive) {
+			break
+		}
+		select {
+		case c := <-s.ps.free:
+			s.returned(c)
+			continue
+		case <-s.wait.C:
+		case <-ctx.Done():
+			return scanChunk{}, ctx.Err()
+		}
+		break
+	}
+	if n := len(s.spare); n > 0 {
+		c := s.spare[n-1]
+		s.spare = s.spare[:n-1]
+		return c, nil
+	}
+	return scanChunk{docs: make([]bson.Raw, 0, scanChunkSize), hdrs: make([]Header, 0, scanChunkSize)}, nil
+}
+
+func (s *chunkSource) returned(c scanChunk) {
+	s.out--
+	s.spare = append(s.spare, c)
 }
 
 // buffer returns an empty buffer of capacity at least need: a spare one of

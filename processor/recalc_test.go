@@ -261,3 +261,24 @@ func TestRegather(t *testing.T) {
 		}
 	}
 }
+
+func TestTakeTurns(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		out       int
+		local     bool
+		sinceLive time.Duration
+		want      bool
+	}{
+		{"local, statements flowing, a chunk out", 1, true, 10 * time.Millisecond, true},
+		{"nothing handed over: read at once", 0, true, 10 * time.Millisecond, false},
+		{"a server's scanner reads ahead", 1, false, 10 * time.Millisecond, false},
+		{"no statements for longer than the window", 2, true, liveWindow + time.Millisecond, false},
+		{"never any statement", 1, true, time.Duration(time.Now().UnixNano()), false},
+		{"at the window's edge", 1, true, liveWindow, true},
+	} {
+		if got := takeTurns(tc.out, tc.local, tc.sinceLive); got != tc.want {
+			t.Errorf("%s: takeTurns %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
