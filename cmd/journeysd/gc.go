@@ -15,7 +15,7 @@ import (
 // default the collector runs every few tens of milliseconds under load and
 // took ~7% of the daemon's CPU; at 200 it runs half as often. Measured on
 // the 1,000,000-statement end-to-end benchmark (BENCHMARKS.md, issue 10):
-// 33.2 → 29.6–31.3 µs of daemon CPU per statement, RSS max 178 → 211 MiB.
+// 33.2 → 30.5 µs of daemon CPU per statement, RSS max 178 → 211 MiB.
 //
 // Built without cgo (CGO_ENABLED=0), Pebble's block
 // caches and memtables are Go memory, so the live heap is ~150 MiB and a
