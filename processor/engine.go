@@ -97,6 +97,8 @@ type scratch struct {
 	// written holds Commit's entries until the batch is durable.
 	keyBuf    []byte
 	encodeBuf []byte
+	// commitBuf holds a commit's record encodings (see commit).
+	commitBuf []byte
 	written   []*entry
 
 	// visit and match are e.visitValue and e.matchWaypoint, bound once so
@@ -143,6 +145,11 @@ type entry struct {
 	owner   []byte
 	rec     progress.Record
 	changed bool
+	// committed is the record's stored encoding (empty: none): as loaded,
+	// then as the commit writes it; the cache receives it once the commit
+	// is durable, so no record is encoded twice, and one left unchanged is
+	// not encoded at all.
+	committed []byte
 }
 
 // Stats counts what the engine did. Fields are read with atomic loads by the
@@ -528,6 +535,7 @@ func (e *Engine) load(l *live, owner []byte) (*entry, error) {
 			return nil, fmt.Errorf("read progress of journey %s: %w", l.c.ID.Hex(), err)
 		}
 	}
+	en.committed = v
 	if len(v) > 0 {
 		if err := en.rec.Decode(v); err != nil {
 			// A record we cannot read is rebuilt from scratch rather than
@@ -561,17 +569,24 @@ func (e *Engine) CommitRedoable(checkpoint []byte) error {
 
 func (e *Engine) commit(checkpoint []byte, sync bool) error {
 	b := e.pendingBatch()
+	// One buffer holds the commit's encodings until the cache has copied
+	// them (below): an arena reused across commits.
+	arena := e.sc.commitBuf[:0]
 	for _, en := range e.order {
 		switch {
 		case !en.changed:
 		case en.rec.Attempt.Number == 0:
 			// Reset by an owner recompute and nothing counted since.
 			b.DeleteProgress(en.l.c.ID, en.owner)
+			en.committed = nil
 		default:
-			e.sc.encodeBuf = en.rec.AppendBinary(e.sc.encodeBuf[:0])
-			b.PutProgress(en.l.c.ID, en.owner, e.sc.encodeBuf)
+			start := len(arena)
+			arena = en.rec.AppendBinary(arena)
+			en.committed = arena[start:len(arena):len(arena)]
+			b.PutProgress(en.l.c.ID, en.owner, en.committed)
 		}
 	}
+	e.sc.commitBuf = arena
 	if checkpoint != nil {
 		b.SetCheckpoint(checkpoint)
 	}
@@ -590,12 +605,7 @@ func (e *Engine) commit(checkpoint []byte, sync bool) error {
 		return fmt.Errorf("commit progress: %w", err)
 	}
 	for i, en := range written {
-		if en.rec.Attempt.Number == 0 {
-			e.cache.put(en.key, nil)
-		} else {
-			e.sc.encodeBuf = en.rec.AppendBinary(e.sc.encodeBuf[:0])
-			e.cache.put(en.key, e.sc.encodeBuf)
-		}
+		e.cache.put(en.key, en.committed)
 		written[i] = nil
 	}
 	e.sc.written = written[:0]
