@@ -48,7 +48,7 @@ func (l *Log) Import(docs []bson.Raw) error {
 			g.l.count++
 			target, voiding := voidedTarget(doc)
 			g.set(indexKey(store, id), indexValue(seq, digest, voiding))
-			if err := g.voidIfPending(store, id, seq); err != nil {
+			if err := g.voidIfPending(store, id, seq, voiding); err != nil {
 				return err
 			}
 			if voiding {

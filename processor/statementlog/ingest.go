@@ -150,7 +150,7 @@ func (g *group) storeStatements(org, store primitive.ObjectID, p *lrs.Prepared) 
 		val := indexValue(seq, p.Content[i], voiding)
 		if _, given := p.Given[id]; given {
 			g.set(key, val)
-			if err := g.voidIfPending(store, id, seq); err != nil {
+			if err := g.voidIfPending(store, id, seq, voiding); err != nil {
 				return err
 			}
 		} else {
@@ -198,8 +198,11 @@ func (g *group) void(org, store primitive.ObjectID, target string, voidingSeq ui
 }
 
 // voidIfPending marks statement id of store (just stored at seq) voided if
-// a voiding statement referring to it came first.
-func (g *group) voidIfPending(store primitive.ObjectID, id string, seq uint64) error {
+// a voiding statement referring to it came first, unless it is itself a
+// voiding statement (voiding): that one is never voided (xAPI 1.0.3 Data
+// §2.3.2), and the pending void is dropped, as void drops it when the
+// target came first.
+func (g *group) voidIfPending(store primitive.ObjectID, id string, seq uint64, voiding bool) error {
 	if g.l.pendingVoids == 0 {
 		return nil // none at all: the common case costs no look-up
 	}
@@ -208,10 +211,13 @@ func (g *group) voidIfPending(store primitive.ObjectID, id string, seq uint64) e
 	if err != nil || !ok {
 		return err
 	}
-	g.set(voidedKey(seq), v)
 	g.del(key)
-	g.l.voided++
 	g.l.pendingVoids--
+	if voiding {
+		return nil
+	}
+	g.set(voidedKey(seq), v)
+	g.l.voided++
 	return nil
 }
 

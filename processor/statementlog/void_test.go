@@ -66,6 +66,13 @@ func TestVoidingMarks(t *testing.T) {
 	if !isVoided(t, l, uuid(5)) {
 		t.Fatal("a target stored after its voiding statement is not voided")
 	}
+	// A voiding statement stored after a statement that voids it is not
+	// voided either (Data §2.3.2).
+	post(voiding(uuid(6), uuid(7)))
+	post(voiding(uuid(7), uuid(8)))
+	if isVoided(t, l, uuid(7)) {
+		t.Fatal("a voiding statement stored after its voider was voided")
+	}
 	var voidedIDs []string
 	for _, doc := range scanAll(t, l) {
 		if v, _ := doc.Lookup("voided").BooleanOK(); v {
@@ -108,6 +115,7 @@ func TestVoidingMarks(t *testing.T) {
 		"statement_insert " + uuid(2), "statement_update " + uuid(1),
 		"statement_insert " + uuid(3),
 		"statement_insert " + uuid(4), "statement_insert " + uuid(5),
+		"statement_insert " + uuid(6), "statement_insert " + uuid(7),
 	}
 	if len(kinds) != len(want) {
 		t.Fatalf("stream %v, want %v", kinds, want)
