@@ -316,8 +316,8 @@ func TestIngestNumbers(t *testing.T) {
 	l := openMemory(t)
 	ingest(t, l, primitive.NewObjectID(), primitive.NewObjectID(),
 		`{"actor":{"mbox":"mailto:a@b.org"},"verb":{"id":"http://v.org/v"},"object":{"id":"http://o.org/o"},`+
-			`"result":{"extensions":{"n":[1, 1.0, 1e2, 2147483647, 2147483648, -2147483648, 1.5, -0, 9007199254740993, null]}}}`)
-	vals, _ := storedDocs(t, l)[0].Lookup("statement", "result", "extensions", "n").Array().Values()
+			`"result":{"extensions":{"urn:n":[1, 1.0, 1e2, 2147483647, 2147483648, -2147483648, 1.5, -0, 9007199254740993, null]}}}`)
+	vals, _ := storedDocs(t, l)[0].Lookup("statement", "result", "extensions", "urn:n").Array().Values()
 	want := []bsontype.Type{bsontype.Int32, bsontype.Int32, bsontype.Int32, bsontype.Int32, bsontype.Double,
 		bsontype.Int32, bsontype.Double, bsontype.Double, bsontype.Double}
 	if len(vals) != len(want) {

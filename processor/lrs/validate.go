@@ -247,7 +247,17 @@ func contextActivityKinds() [4]string {
 
 // extensions checks that parent.extensions, if present, is an object.
 func (c *checker) extensions(path string, parent bsoncore.Document) {
-	if v := parent.Lookup("extensions"); v.Type != 0 && v.Type != bsontype.EmbeddedDocument {
+	v := parent.Lookup("extensions")
+	switch v.Type {
+	case 0:
+	case bsontype.EmbeddedDocument:
+		// Data §4.1: an extension's key is an IRI.
+		for e := range elements(v.Document()) {
+			if k := e.Key(); !isAbsoluteIRI(k) {
+				c.bad(at(path, k), "the key must be an IRI (Data §4.1)")
+			}
+		}
+	default:
 		c.bad(path, "must be an object")
 	}
 }

@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
@@ -206,6 +207,7 @@ func (c *checker) activityRules(path string, act bsoncore.Document) {
 			c.bad(at(p, k), "must be an array of interaction components")
 			continue
 		}
+		var ids []string // of this list's components, to find a repeated one
 		for i, cv := range values(arr) {
 			cp := at(p, k) + "[" + strconv.Itoa(i) + "]"
 			comp, ok := cv.DocumentOK()
@@ -216,6 +218,10 @@ func (c *checker) activityRules(path string, act bsoncore.Document) {
 			c.allowed(cp, comp, componentKeys)
 			if s, ok := stringOK(comp.Lookup("id")); !ok || s == "" {
 				c.bad(at(cp, "id"), "must be a non-empty string")
+			} else if slices.Contains(ids, s) {
+				c.bad(at(cp, "id"), "repeats the id of another component of the list (Data §2.4.4.1)")
+			} else {
+				ids = append(ids, s)
 			}
 			c.languageMap(at(cp, "description"), comp.Lookup("description"), false)
 		}

@@ -48,6 +48,7 @@ func TestXAPIDataRules(t *testing.T) {
 		{"2.4.4.1", "definition name and description are language maps", with(actor, verb, `"object":{"id":"http://o.org","definition":{"name":"x","description":{"en":"y"}}}`), []string{"object.definition.name"}},
 		{"2.4.4.1", "definition type and moreInfo are IRIs", with(actor, verb, `"object":{"id":"http://o.org","definition":{"type":"course","moreInfo":"http://m.org"}}`), []string{"object.definition.type"}},
 		{"2.4.4.1", "interactionType is enumerated (case included)", with(actor, verb, `"object":{"id":"http://o.org","definition":{"interactionType":"Choice"}}`), []string{"object.definition.interactionType"}},
+		{"2.4.4.1", "interaction component ids are distinct within a list", with(actor, verb, `"object":{"id":"http://o.org","definition":{"interactionType":"choice","correctResponsesPattern":["a"],"choices":[{"id":"a"},{"id":"b"},{"id":"a"}]}}`), []string{"object.definition.choices[2].id"}},
 		{"2.4.4.1", "interaction components have an id", with(actor, verb, `"object":{"id":"http://o.org","definition":{"interactionType":"choice","correctResponsesPattern":["a"],"choices":[{"description":{"en":"A"}}]}}`), []string{"object.definition.choices[0].id"}},
 		{"2.4.4.3", "a StatementRef's id is a UUID", with(actor, verb, `"object":{"objectType":"StatementRef","id":"x"}`), []string{"object.id"}},
 		{"2.4.4.3", "a SubStatement has no id, stored, version or authority", with(actor, verb, `"object":{"objectType":"SubStatement","id":"0b2a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",`+actor+`,`+verb+`,`+obj+`}`), []string{"object.id"}},
@@ -71,6 +72,8 @@ func TestXAPIDataRules(t *testing.T) {
 			"attachments[0].usageType", "attachments[0].display", "attachments[0].contentType", "attachments[0].length", "attachments[0].sha2", "attachments[0].fileUrl"}},
 		{"2.4.11", "an attachment with its fileUrl", with(actor, verb, obj, `"attachments":[{"usageType":"http://u.org","display":{"en":"cert"},"contentType":"application/pdf","length":12,"sha2":"ab12","fileUrl":"http://f.org/c.pdf"}]`), nil},
 		{"4.1", "extensions are objects", with(actor, verb, obj, `"result":{"extensions":[1]}`), []string{"result.extensions"}},
+		{"4.1", "extension keys are IRIs", with(actor, verb, obj, `"result":{"extensions":{"http://e.org/ok":1,"score":2}}`), []string{"result.extensions.score"}},
+		{"4.1", "context extension keys are IRIs", with(actor, verb, obj, `"context":{"extensions":{"not an iri":1}}`), []string{"context.extensions.not an iri"}},
 	}
 	for _, c := range cases {
 		_, err := Prepare(primitive.NewObjectID(), primitive.NewObjectID(), []byte(c.body), time.Now())
