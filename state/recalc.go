@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -108,12 +109,21 @@ func (s *Store) ScanPending(j JourneyID, after uint64, fn func(seq uint64, doc [
 // LastPending returns the largest sequence number in journey j's pending
 // log, or 0 when it is empty.
 func (s *Store) LastPending(j JourneyID) (uint64, error) {
+	// The last key only: a pending log may hold an hour of live statements.
+	prefix := appendJourneyPrefix(nil, kindPending, j)
 	var last uint64
-	err := s.ScanPending(j, 0, func(seq uint64, _ []byte) error {
-		last = seq
-		return nil
+	found := errors.New("found")
+	err := s.scanReverse(prefix, appendPrefixEnd(nil, prefix), func(key, _ []byte) error {
+		if len(key) != journeyPrefixLen+8 {
+			return fmt.Errorf("%w: pending key of %d bytes", errCorruptKey, len(key))
+		}
+		last = binary.BigEndian.Uint64(key[journeyPrefixLen:])
+		return found
 	})
-	return last, err
+	if err != nil && err != found {
+		return 0, fmt.Errorf("state: read pending log of journey %x: %w", j, err)
+	}
+	return last, nil
 }
 
 // Skipped reports whether statement id is in journey j's hand-over skip set.
