@@ -116,9 +116,10 @@ type recalcState struct {
 	Total     int64 `bson:"total"`
 	StartedAt int64 `bson:"startedAt"`
 	// Pass is the scan pass the journey joined, and PassBase its Scanned
-	// then: while the pass runs, the pass's own record (passState) holds
-	// the position, so that a chunk writes one record however many
-	// journeys share the pass.
+	// less the pass's Read, as of when the pass reached its position: while
+	// the pass runs, the pass's own record (passState) holds the position
+	// and Scanned is PassBase + Read, so that a chunk writes one record
+	// however many journeys share the pass.
 	Pass     primitive.ObjectID `bson:"pass"`
 	PassBase int64              `bson:"passBase"`
 }
@@ -745,15 +746,29 @@ func (p *Pipeline) scanSome(stop func() bool) error {
 	}
 	n := ps.at - from
 	last := lrs.Position{Stored: c.hdrs[ps.at-1].Stored, ID: c.hdrs[ps.at-1].ID}
+	prev, read := lrs.Position{Stored: ps.state.AfterStored, ID: ps.state.AfterID}, ps.state.Read
 	ps.read += int64(n)
 	ps.state.Read += int64(n)
 	ps.state.AfterStored, ps.state.AfterID = last.Stored, last.ID
 	p.stats.Scanned.Add(uint64(n))
 	for _, j := range ps.members {
-		if j.st.after().Less(last) {
-			j.st.AfterStored, j.st.AfterID = last.Stored, last.ID
-			j.st.Scanned += int64(n)
+		a := j.st.after()
+		if !a.Less(last) {
+			continue
 		}
+		if a != prev {
+			// The pass reaches this member's own position (it joined
+			// ahead of the pass's start, resumed or kept from a pass that
+			// started over): what the pass read before, the member had
+			// counted already. Its base moves so that Scanned = PassBase
+			// + the pass's Read holds here and after a restart (joinPass).
+			j.st.PassBase = j.st.Scanned - read
+			if err := p.putRecalc(j); err != nil {
+				return err
+			}
+		}
+		j.st.AfterStored, j.st.AfterID = last.Stored, last.ID
+		j.st.Scanned = j.st.PassBase + ps.state.Read
 	}
 	if !ps.holding() {
 		ps.recycle(&ps.held)
