@@ -3,6 +3,7 @@ package statementlog
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -485,5 +486,43 @@ func TestSetRecalculateStatuses(t *testing.T) {
 	}
 	if l.Last() != last {
 		t.Errorf("the status writes added log entries: last seq %d, was %d", l.Last(), last)
+	}
+}
+
+// TestScanResumesAtPosition: a scan after a position the log stamped
+// starts reading at that entry (seqOf), not at the log's start, and
+// returns what filtering from the start returns.
+func TestScanResumesAtPosition(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	ctx := context.Background()
+	for i := range 10 {
+		if _, err := l.Ingest(ctx, org, store, []byte(stmt("", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := scanAll(t, l)
+	for i, doc := range all {
+		pos := position(doc)
+		if got, want := l.seqOf(pos), binary.BigEndian.Uint64(pos.ID[4:]); got != want || got == 0 {
+			t.Fatalf("statement %d: seqOf %d, want its entry %d", i, got, want)
+		}
+		var rest []bson.Raw
+		if err := l.Scanner().Scan(ctx, lrs.ScanQuery{Organisation: org, After: pos}, func(d bson.Raw) error {
+			rest = append(rest, bytes.Clone(d))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(rest) != len(all)-i-1 || (len(rest) > 0 && !bytes.Equal(rest[0], all[i+1])) {
+			t.Fatalf("after statement %d: %d statements", i, len(rest))
+		}
+	}
+	forged := position(all[3])
+	forged.ID[11] ^= 0xff
+	if got := l.seqOf(forged); got != 0 {
+		t.Errorf("seqOf a position the log did not stamp: %d, want 0", got)
+	}
+	if got := l.seqOf(lrs.Position{}); got != 0 {
+		t.Errorf("seqOf the zero position: %d", got)
 	}
 }

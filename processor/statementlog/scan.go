@@ -43,12 +43,13 @@ func (scanner) LocalReads() bool { return true }
 // no CPU or pauses from the live stream beside it.
 func (s scanner) Scan(ctx context.Context, q lrs.ScanQuery, fn func(doc bson.Raw) error) error {
 	var fnErr error
-	voided, err := s.l.voidedMarks(0)
+	from := s.l.seqOf(q.After)
+	voided, err := s.l.voidedMarks(from)
 	if err != nil {
 		return err
 	}
 	defer voided.close()
-	err = s.l.entries(0, func(e entry) (bool, error) {
+	err = s.l.entries(from, func(e entry) (bool, error) {
 		if e.kind != kindStatement {
 			return true, nil
 		}
@@ -157,4 +158,27 @@ func containsID(ids []primitive.ObjectID, id primitive.ObjectID) bool {
 		}
 	}
 	return false
+}
+
+// seqOf returns the sequence number of the statement at position after, so
+// that a scan resumed there (a restart mid-recalculation) reads on from it
+// rather than from the log's start; 0 when after is zero or not a position
+// the log stamped (an imported statement keeps its own _id: the scan then
+// reads from the start and skips up to after).
+func (l *Log) seqOf(after lrs.Position) uint64 {
+	if after == (lrs.Position{}) {
+		return 0
+	}
+	seq := binary.BigEndian.Uint64(after.ID[4:])
+	if seq == 0 || seq > l.Last() || statementID(after.Stored, seq) != after.ID {
+		return 0
+	}
+	doc, err := l.entryDoc(seq)
+	if err != nil {
+		return 0
+	}
+	if id, _ := doc.Lookup("_id").ObjectIDOK(); id != after.ID {
+		return 0
+	}
+	return seq
 }
