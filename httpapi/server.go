@@ -41,8 +41,8 @@ type Config struct {
 	// MaxBody bounds request bodies in bytes; zero selects DefaultMaxBody.
 	MaxBody int64
 	// Ingest stores xAPI statements (embedded mode only) and returns their
-	// ids; it is lrs.LRS.Ingest, whose error types are mapped to 400 and
-	// 409 responses. Nil leaves POST /data/xAPI/statements unrouted.
+	// ids; it is statementlog.Log.Ingest, whose error types (lrs's) are
+	// mapped to 400 and 409 responses. Nil leaves POST /data/xAPI/statements unrouted.
 	Ingest func(ctx context.Context, p Principal, body []byte) ([]string, error)
 	// Statement returns the stored document of statement id in p's store
 	// and whether it is voided, or lrs.ErrNotFound; it serves GET and

@@ -19,12 +19,14 @@ import (
 // Ingest stores the xAPI statements of body — one statement object or an
 // array of them — in the statements collection of the given organisation
 // and store (lrs_id), shaped as Learning Locker v2 stores them, and returns
-// their ids in body order. It is the embedded daemon's statement endpoint.
+// their ids in body order. The daemon's statement endpoint is the embedded
+// statement log's (statementlog.Log.Ingest, which also shares Prepare);
+// this one writes to a MongoDB-shaped collection for tests on lungo, and
+// differs from the log's: a repost of a stored id is a conflict whatever
+// its content, and voiding statements mark nothing.
 //
-// Nulls are dropped, then every statement is checked minimally (an actor
-// with an identifier, a verb IRI, an object with an id, a parseable
-// timestamp, well-typed parts that are rewritten); see validate.go. A
-// valid statement is stored with objectTypes defaulted, single context
+// Every statement is checked against xAPI 1.0.3's statement rules (see
+// validate.go and xapirules.go; a null is refused). A valid statement is stored with objectTypes defaulted, single context
 // activities wrapped in arrays, "." in extension keys encoded as "&46;", a
 // generated UUID id when it has none, timestamp defaulting to stored,
 // stored set to now, the LRS's authority and version "1.0.0" when absent.

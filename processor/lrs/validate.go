@@ -9,12 +9,12 @@ import (
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
 
-// The checks below are the minimum that makes a statement usable by
-// journeysd and storable in Learning Locker's shape: who (an actor with an
-// identifier), did what (a verb IRI), to what (an object with an id), when
-// (a parseable timestamp), and well-typed parts where Ingest rewrites them
-// (context activities, extensions). They are not a full xAPI conformance
-// check.
+// The checks below make a statement usable by journeysd and storable in
+// Learning Locker's shape: who (an actor with an identifier), did what (a
+// verb IRI), to what (an object with an id), when (a parseable timestamp),
+// and well-typed parts where Ingest rewrites them (context activities,
+// extensions). With xapirules.go they are xAPI 1.0.3's statement rules
+// (Data part), each tested by a table row citing its section.
 
 // checker collects the FieldErrors of one statement.
 type checker struct {
