@@ -28,8 +28,10 @@ import (
 // to its progress being durable (the *-p50/p99-ms figures: the pipeline's
 // durable notice, as the callback dispatcher receives it) and to the
 // arrival of the completion's callback at a real HTTP receiver (cb-*),
-// idle and while a new journey recalculates over every stored statement.
-// Probes are posted one at a time, 5 ms apart, each by a new learner.
+// idle (a warm daemon: 150 probes before the recalculation, after 50
+// discarded, and 150 after it) and while a new journey recalculates over
+// every stored statement. Probes are posted one at a time, 5 ms apart, each
+// by a new learner.
 func BenchmarkLiveBesideRecalculationLog(b *testing.B) {
 	n := benchN(b)
 	arrivals := make(chan []byte, 64)
@@ -136,11 +138,18 @@ func BenchmarkLiveBesideRecalculationLog(b *testing.B) {
 	}
 	var idle, busy, idleCB, busyCB []time.Duration
 	b.ResetTimer()
-	for k := range 300 {
-		p, c := probe(k)
-		idle, idleCB = append(idle, p), append(idleCB, c)
-		time.Sleep(5 * time.Millisecond)
+	// Idle: after 50 warm-up probes (discarded), 150 before the
+	// recalculation and 150 after it (below): a warm daemon's baseline.
+	idleProbes := func(from, n int) {
+		for k := from; k < from+n; k++ {
+			p, c := probe(k)
+			if k >= 50 {
+				idle, idleCB = append(idle, p), append(idleCB, c)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
+	idleProbes(0, 200)
 
 	// A second journey over every stored statement: its recalculation
 	// reads the whole log while the probes keep coming.
@@ -164,6 +173,7 @@ func BenchmarkLiveBesideRecalculationLog(b *testing.B) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	took := time.Since(start)
+	idleProbes(2_000_000, 150)
 	b.StopTimer()
 	for _, ds := range [][]time.Duration{idle, busy, idleCB, busyCB} {
 		sortDurations(ds)
