@@ -2,7 +2,6 @@ package processor
 
 import (
 	"fmt"
-	"sort"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -30,16 +29,17 @@ func (e *Engine) eligibleJourneys(h *Header) []*live {
 }
 
 // eligibleIn returns, in id order, the live active journeys of
-// organisation org that have waypoints.
+// organisation org that have waypoints: its candidate index's journeys
+// (buildIndex keeps that list), brought up to date first. The slice is the
+// index's: callers only read it.
 func (e *Engine) eligibleIn(org primitive.ObjectID) []*live {
-	var out []*live
-	for _, l := range e.journeys {
-		if c := l.c; c.Active && len(c.Waypoints) > 0 && c.Organisation == org {
-			out = append(out, l)
-		}
+	if len(e.stale) > 0 {
+		e.refreshIndexes()
 	}
-	sort.Slice(out, func(a, b int) bool { return string(out[a].c.ID[:]) < string(out[b].c.ID[:]) })
-	return out
+	if oi := e.orgs[org]; oi != nil {
+		return oi.journeys
+	}
+	return nil
 }
 
 // resetOwner empties owner's progress in journey l, in the pending batch:
