@@ -342,8 +342,11 @@ func (p *Pipeline) handOver(j *recalcJob) (more bool, err error) {
 		}
 		n++
 		last = seq
+		// Only a statement stored within [SkipFrom, Bound] can be in the
+		// skip set (the scan enters no other): the others cost no look-up.
 		id, ok := bson.Raw(doc).Lookup("_id").ObjectIDOK()
-		if ok {
+		stored, _ := bson.Raw(doc).Lookup("stored").DateTimeOK()
+		if ok && stored >= j.st.SkipFrom && stored <= j.st.Bound {
 			skip, err := p.cfg.Store.Skipped(j.id, id)
 			if err != nil {
 				return err
