@@ -55,6 +55,9 @@ func TestImportOldStore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, lrs.StoreFile+".imported")); err != nil {
 		t.Fatalf("lrs.bson was not renamed: %v", err)
 	}
+	if _, err := os.Stat(filepath.Join(dir, lrs.StoreFile+importingSuffix)); !os.IsNotExist(err) {
+		t.Errorf("the import's marker is left behind: %v", err)
+	}
 	if !containsLog(d, "imported the old embedded store") {
 		t.Errorf("the import was not logged:\n%s", d.log)
 	}
@@ -96,5 +99,19 @@ func TestImportRefused(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "mv "+filepath.Join(dir, lrs.StoreFile)) {
 		t.Errorf("the refusal does not say what to run:\n%s", out)
+	}
+
+	// An import a crash interrupted (its marker is still there): the
+	// refusal says to remove the partial log and start again.
+	if err := os.WriteFile(filepath.Join(dir, lrs.StoreFile+importingSuffix), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(binary, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0",
+		"--admin-key", testAdminKey, "--admin-secret", testAdminSecret, "--admin-organisation", testOrg).CombinedOutput()
+	if err == nil {
+		t.Fatalf("the daemon started:\n%s", out)
+	}
+	if !strings.Contains(string(out), "was interrupted") || !strings.Contains(string(out), "rm -r "+filepath.Join(dir, "log")) {
+		t.Errorf("the refusal after an interrupted import does not say what to run:\n%s", out)
 	}
 }
