@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,20 +48,27 @@ func TestIDLookupsOverTables(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Rewrite every table with the default comparer (no Split), filters
+	// Rewrite every table, the log's (pending voids) and the id index's
+	// (its own instance), with the default comparer (no Split), filters
 	// over whole keys.
-	db, err := pebble.Open(dir, &pebble.Options{
-		Levels: []pebble.LevelOptions{{FilterPolicy: bloom.FilterPolicy(10)}},
-		Logger: pebblelog.Logger(slog.New(slog.DiscardHandler)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Compact([]byte{0}, []byte{0xff}, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{dir, filepath.Join(dir, indexDir)} {
+		db, err := pebble.Open(d, &pebble.Options{
+			Levels: []pebble.LevelOptions{{FilterPolicy: bloom.FilterPolicy(10)}},
+			Logger: pebblelog.Logger(slog.New(slog.DiscardHandler)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Compact([]byte{0}, []byte{0xff}, true); err != nil {
+			t.Fatal(err)
+		}
+		m := db.Metrics()
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if tables := m.Total().NumFiles; tables == 0 {
+			t.Fatalf("%s: no table rewritten", d)
+		}
 	}
 
 	l = openLog(t, dir)
